@@ -1,0 +1,46 @@
+"""The ``kelisim`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from bot.cli import chat, kb
+from bot.errors import KelisimError
+
+app = typer.Typer(
+    name="kelisim",
+    help="Kelisim: grounded, safe answers about religion, the secular state and traditional "
+    "values, in Kazakh, Russian and English.\n\nStart with `kelisim ask \"What is a secular "
+    "state?\"` or `kelisim chat`. Settings come from KELISIM_* environment variables or .env "
+    "(see the README).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+app.command("ask")(chat.ask)
+app.command("chat")(chat.chat)
+app.add_typer(kb.app, name="kb")
+
+
+def _register_optional() -> None:
+    """Front ends added by other modules register here (kept separate for import speed)."""
+    from bot.cli import run
+
+    run.register(app)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning Kelisim's own errors into a clear message."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _register_optional()
+    try:
+        app()
+    except KelisimError as exc:
+        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -1,0 +1,212 @@
+"""The engine: one ``answer()`` path for every front end.
+
+language → safety policy → retrieval → generation → output guard → reply.
+Nothing here knows about Telegram, HTTP or the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import chromadb
+import numpy as np
+
+from bot.engine.composer import render, select_quotes
+from bot.engine.inputs import clean_input
+from bot.engine.prompts import Prompts, load_prompts
+from bot.engine.replies import no_answer, sources_block, templated
+from bot.engine.retrieval import Retriever
+from bot.errors import GeneratorError
+from bot.knowledge import store
+from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
+from bot.language import detect
+from bot.models import Decision, Lang, Passage, Question, Reply, Source, Verdict
+from bot.safety.policy import SafetyPolicy
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Groups scoring this close to the best one are quoted too (at most two groups).
+GROUP_MARGIN = 0.015
+MAX_GROUPS = 2
+
+Listener = Callable[[Question, Reply], None]
+
+
+class Engine:
+    """Answers questions. Thread-safe; build one per process with :func:`get_engine`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: KelisimEmbeddings | None = None,
+        client: chromadb.ClientAPI | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings or get_embeddings(settings)
+        self.client = client or store.make_client(settings)
+        self.retriever = Retriever(self.client, self.embeddings)
+        self.prompts: Prompts = load_prompts(settings.prompts_dir)
+        self.policy = SafetyPolicy.from_settings(settings, self.embeddings)
+        self._generator = None
+        if settings.generator == "llm":
+            from bot.engine.llm import LLMGenerator
+
+            self._generator = LLMGenerator(settings, self.prompts)
+        from bot.engine.guard import OutputGuard
+
+        self.guard = OutputGuard(self.policy, self.embeddings, settings.support_threshold,
+                                 self.prompts)
+        self.listeners: list[Listener] = []
+
+    # ------------------------------------------------------------------ public
+    def answer(self, question: Question) -> Reply:
+        """Answer one message. Never raises for bad input; see :mod:`bot.errors`."""
+        started = time.perf_counter()
+        reply = self._answer(question)
+        reply.latency_ms = (time.perf_counter() - started) * 1000
+        for listener in self.listeners:
+            try:
+                listener(question, reply)
+            except Exception:  # a listener must never break answering
+                log.exception("reply listener failed")
+        return reply
+
+    # ----------------------------------------------------------------- private
+    def _answer(self, question: Question) -> Reply:
+        settings, prompts = self.settings, self.prompts
+        clean = clean_input(question.text, settings.max_input_chars)
+        detection = detect(clean.text, preferred=question.preferred_lang)
+        lang: Lang = question.lang or detection.lang
+        notices = [prompts.text(lang, "truncated", limit=settings.max_input_chars)] \
+            if clean.truncated else []
+        if clean.empty or clean.no_words:
+            text = prompts.text(lang, "empty")
+            return Reply(Decision.NO_ANSWER, "empty", lang, text, body=text, notices=notices)
+
+        search_text = detection.cyrillic or clean.text
+        vector = self.embeddings.query_vector(search_text)
+        verdict = self.policy.decide(clean.text, lang=lang, history=question.history,
+                                     vector=vector, alt_text=detection.cyrillic)
+        explanation = [f"language: {lang} ({detection.confidence:.2f}"
+                       f"{', Latin-script Kazakh' if detection.kazakh_latin else ''})",
+                       *verdict.reasons]
+        if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
+            return self._templated(verdict, lang, notices, explanation)
+        return self._grounded(clean.text, vector, lang, verdict, notices, explanation)
+
+    def _templated(self, verdict: Verdict, lang: Lang, notices: list[str],
+                   explanation: list[str]) -> Reply:
+        text = templated(self.prompts, verdict.decision, verdict.category, lang)
+        text = _with_notices(text, notices)
+        return Reply(verdict.decision, verdict.category, lang, text, body=text,
+                     notices=notices, explanation=explanation)
+
+    def _grounded(self, text: str, vector: np.ndarray, lang: Lang, verdict: Verdict,
+                  notices: list[str], explanation: list[str]) -> Reply:
+        settings = self.settings
+        passages = self.retriever.search(vector, settings.top_k)
+        best = passages[0].score if passages else 0.0
+        explanation.append(f"retrieval: best passage {best:.3f} "
+                           f"(threshold {settings.relevance_threshold:.3f})"
+                           + (f" from {passages[0].doc_id}" if passages else ""))
+        if best < settings.relevance_threshold:
+            body = no_answer(self.prompts, lang, self.retriever.topics(lang))
+            return Reply(Decision.NO_ANSWER, "uncovered", lang, _with_notices(body, notices),
+                         body=body, notices=notices, explanation=explanation,
+                         passages=passages[:3])
+        doc_ids = self._choose_documents(passages, lang)
+        explanation.append(f"documents: {', '.join(doc_ids)}")
+        reply = None
+        if self._generator is not None:
+            reply = self._from_llm(text, vector, lang, doc_ids, passages, explanation)
+        if reply is None:
+            reply = self._extractive(vector, lang, doc_ids, explanation)
+        reply.category = verdict.category
+        reply.topic = self.retriever.doc(doc_ids[0]).group
+        reply.passages = [p for p in passages if p.doc_id in doc_ids]
+        reply.notices = notices
+        reply.text = _with_notices(reply.text, notices)
+        return reply
+
+    def _choose_documents(self, passages: list[Passage], lang: Lang) -> list[str]:
+        """The best groups' documents, each in the user's language when it exists."""
+        best = passages[0].score
+        chosen: list[str] = []
+        for passage in passages:
+            if passage.score < best - GROUP_MARGIN or len(chosen) >= MAX_GROUPS:
+                break
+            doc_id = self.retriever.version(passage.group, lang) or passage.doc_id
+            if doc_id not in chosen:
+                chosen.append(doc_id)
+        return chosen
+
+    def _extractive(self, vector: np.ndarray, lang: Lang, doc_ids: list[str],
+                    explanation: list[str]) -> Reply:
+        quotes = select_quotes(vector, doc_ids, self.retriever, self.settings.max_sentences)
+        body, cited = render(quotes)
+        intro = self.prompts.text(lang, "answer_intro")
+        foreign = sorted({d.lang for d in cited if d.lang != lang})
+        if foreign:
+            names = ", ".join(self.prompts.value(lang, "language_names")[f] for f in foreign)
+            intro += "\n" + self.prompts.text(lang, "other_language_note", languages=names)
+        body = f"{intro}\n\n{body}"
+        explanation.append(f"composer: {len(quotes)} sentences, relevance "
+                           + ", ".join(f"{q.relevance:.3f}" for q in quotes))
+        return self._cited_reply(lang, body, cited, "extractive", explanation)
+
+    def _cited_reply(self, lang: Lang, body: str, cited: list, generator: str,
+                     explanation: list[str]) -> Reply:
+        text = f"{body}\n\n{sources_block(self.prompts, lang, cited)}"
+        sources = [Source(d.id, d.title, d.url, d.lang) for d in cited]
+        return Reply(Decision.ANSWER, "", lang, text, sources=sources, body=body,
+                     generator=generator, explanation=explanation)
+
+    def _from_llm(self, text: str, vector: np.ndarray, lang: Lang, doc_ids: list[str],
+                  passages: list[Passage], explanation: list[str]) -> Reply | None:
+        assert self._generator is not None
+        docs = [self.retriever.doc(d) for d in doc_ids]
+        context = [(d, self._context_text(d.id, vector)) for d in docs]
+        try:
+            raw = self._generator.generate(text, lang, context)
+        except GeneratorError as exc:
+            explanation.append(f"llm: failed ({exc}); extractive fallback")
+            return None
+        checked = self.guard.check(raw, docs, self.retriever, lang)
+        explanation.extend(checked.reasons)
+        if not checked.ok:
+            return None
+        return self._cited_reply(lang, checked.text, checked.cited, "llm", explanation)
+
+    def _context_text(self, doc_id: str, vector: np.ndarray) -> str:
+        sents = self.retriever.sentences(doc_id)
+        return " ".join(sents.texts) if sents else ""
+
+    def with_settings(self, **changes: object) -> Engine:
+        """A new engine sharing this one's embeddings and client, with some settings changed."""
+        return Engine(self.settings.model_copy(update=changes), embeddings=self.embeddings,
+                      client=self.client)
+
+
+def _with_notices(text: str, notices: list[str]) -> str:
+    return "\n\n".join([*notices, text]) if notices else text
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine (created on first use)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None or (settings is not None and _engine.settings != settings):
+            _engine = Engine(settings or get_settings())
+        return _engine
+
+
+__all__ = ["Engine", "get_engine"]

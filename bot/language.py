@@ -1,0 +1,139 @@
+"""Which language a message is in: Kazakh, Russian or English.
+
+py3langid (its model ships inside the package) restricted to kk/ru/en does the
+statistics; Kazakh's own letters settle short messages that look Russian; and a
+small lexicon recognises Kazakh typed in Latin letters, which is then
+transliterated to Cyrillic so that retrieval and the safety policy see the same
+text they would for Cyrillic input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from bot.models import LANGS, Lang
+
+_KK_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+# Frequent Kazakh words as young people type them in Latin letters (2021 alphabet,
+# the older apostrophe alphabet and informal spellings). Ambiguous with English
+# words ("men", "bar", "ne") are counted only beside an unambiguous one.
+_KK_LATIN_STRONG = frozenset(
+    """
+    qalai qalay qalaı qandai qandaı qanday nege nelikten kim kımge kimge degen degenimiz
+    bolady bolady ma bola bolsa bolmaıdy bolmaidy emes jaqsy jaksy zhaksy jaman kerek
+    qajet kömek komek komektes kömektes memleket memlekettik zaiyrly zaıyrly zayyrly din
+    dinı dini dinge dindar diniy qazaqstan kazakhstanda qazaqstanda qazaq kazak jastar
+    zhastar jasospirim ata ana bauyr dos dosym dosymnyn menın menin senın senin onyń
+    onyn bizdin sender olar qaida kaida qaıda turaly jaily jaıly zhaily otbasy aqsha
+    bilemin bilmeimin bilmeımin aitshy aıtshy aitshi tusindir túsindir túsіndіr
+    islamda namaz oraza mesit meshit sálem salem rahmet rakhmet raqmet
+    jazyqsyz quranda sheshim zań zany
+    """.split()
+)
+_KK_LATIN_WEAK = frozenset("men sen ol biz ne ma me ba be pa pe bar joq jok da de ta te".split())
+_KK_LATIN_SUFFIX = re.compile(
+    r"(dyń|dıń|nyń|nıń|ǵa|ge|qa|ke|lar|ler|dar|der|tar|ter|daǵy|degi|dyn|nyn|ghy|gy)$"
+)
+
+# Latin → Cyrillic for Kazakh (2021 official alphabet plus common informal digraphs).
+_TRANSLIT_DIGRAPHS = (
+    ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("gh", "ғ"), ("kh", "х"), ("ng", "ң"),
+    ("ts", "ц"), ("yu", "ю"), ("ya", "я"), ("yo", "ё"),
+)
+_GLIDE = re.compile(r"([aeoáó])[iı](?![aeiouáóúı])")
+_TRANSLIT_LETTERS = {
+    "a": "а", "á": "ә", "ä": "ә", "b": "б", "v": "в", "g": "г", "ǵ": "ғ", "ğ": "ғ",
+    "d": "д", "e": "е", "j": "ж", "z": "з", "ı": "ы", "i": "і", "y": "ы", "k": "к",
+    "q": "қ", "l": "л", "m": "м", "n": "н", "ń": "ң", "ñ": "ң", "o": "о", "ó": "ө",
+    "ö": "ө", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "ú": "ұ", "ū": "ұ",
+    "ü": "ү", "f": "ф", "h": "һ", "c": "с", "w": "у", "x": "х",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A detected language, how sure, and (for Latin Kazakh) a Cyrillic rendering."""
+
+    lang: Lang
+    confidence: float
+    kazakh_latin: bool = False
+    cyrillic: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGS))
+    return ident
+
+
+def warm_up() -> None:
+    """Load the language model now (it takes most of a second) rather than on first use."""
+    _identifier()
+
+
+def _kazakh_latin_score(words: list[str]) -> float:
+    if not words:
+        return 0.0
+    strong = sum(1 for w in words if w in _KK_LATIN_STRONG)
+    weak = sum(1 for w in words if w in _KK_LATIN_WEAK)
+    suffixed = sum(1 for w in words if len(w) > 4 and _KK_LATIN_SUFFIX.search(w))
+    if strong == 0:
+        return 0.0
+    return (2 * strong + weak + 0.5 * suffixed) / len(words)
+
+
+def transliterate_kazakh(text: str) -> str:
+    """Render Kazakh typed in Latin letters in Cyrillic (best effort, lower case)."""
+    out = _GLIDE.sub(r"\1й", text.lower())
+    for latin, cyr in _TRANSLIT_DIGRAPHS:
+        out = out.replace(latin, cyr)
+    return "".join(_TRANSLIT_LETTERS.get(ch, ch) for ch in out)
+
+
+def detect(text: str, *, preferred: Lang | None = None) -> Detection:
+    """Detect the language of ``text``.
+
+    ``preferred`` (the user's chosen language) wins when the text is too short or
+    too ambiguous to tell, but never over Kazakh letters.
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return Detection(preferred or "en", 0.0)
+    cyr = sum(1 for ch in letters if _CYRILLIC.match(ch))
+    kk_letters = sum(1 for ch in letters if ch in _KK_LETTERS)
+    # Kazakh letters settle short messages; in long text a few Kazakh names inside
+    # Russian prose must not, so there they have to be a real share of the letters.
+    if kk_letters and (len(letters) < 80 or kk_letters >= 0.015 * max(cyr, 1)):
+        return Detection("kk", 1.0)
+    latin = sum(1 for ch in letters if _LATIN.match(ch))
+    words = [w.lower() for w in _WORD.findall(text)]
+    if latin > cyr:
+        score = _kazakh_latin_score(words)
+        if score >= 0.5:
+            return Detection("kk", min(1.0, score), kazakh_latin=True,
+                             cyrillic=transliterate_kazakh(text))
+    lang, prob = _identifier().classify(text)
+    lang = lang if lang in LANGS else "en"
+    if latin > cyr and lang != "en":
+        # Latin text that is not recognisably Kazakh: English is the only Latin option.
+        lang, prob = "en", 0.5
+    short = len(letters) < 12 or len(words) <= 2
+    if preferred and (short or prob < 0.9):
+        # "ok", "салем", "спасибо": too little to overrule the user's own choice,
+        # unless the script rules the preferred language out.
+        if preferred == "en" and cyr > latin:
+            return Detection(lang, float(prob))
+        if preferred in ("kk", "ru") and latin > cyr:
+            return Detection(preferred, 0.5)
+        return Detection(preferred, 0.5)
+    return Detection(lang, float(prob))

@@ -1,0 +1,1 @@
+"""The safety policy: every message gets a decision before anything is retrieved."""

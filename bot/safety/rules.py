@@ -1,0 +1,74 @@
+"""Curated rules: editable YAML of regular expressions with a decision each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from bot.errors import ConfigurationError
+from bot.models import Decision
+
+Scope = Literal["input", "output", "both"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule fires when every condition matches and no ``unless`` pattern does."""
+
+    id: str
+    decision: Decision
+    category: str
+    conditions: tuple[re.Pattern[str], ...]
+    unless: re.Pattern[str] | None
+    scope: Scope = "input"
+
+    def matches(self, text: str) -> bool:
+        if not all(cond.search(text) for cond in self.conditions):
+            return False
+        return not (self.unless and self.unless.search(text))
+
+
+def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error as exc:
+        raise ConfigurationError(f"{where}: bad regular expression: {exc}") from exc
+
+
+def load_rules(path: Path) -> list[Rule]:
+    """Read and compile ``rules.yaml``; a bad pattern names its rule."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
+    sets: dict[str, list[str]] = data.get("sets") or {}
+    rules = []
+    for i, raw in enumerate(data.get("rules") or [], 1):
+        where = f"{path}: rules[{i}] ({raw.get('id', '?')})"
+        conditions = []
+        for cond in raw.get("all") or []:
+            items = [cond] if isinstance(cond, str) else list(cond)
+            patterns: list[str] = []
+            for item in items:
+                if item.startswith("@"):
+                    if item[1:] not in sets:
+                        raise ConfigurationError(f"{where}: unknown set {item}")
+                    patterns.extend(sets[item[1:]])
+                else:
+                    patterns.append(item)
+            conditions.append(_compile(patterns, where))
+        if not conditions:
+            raise ConfigurationError(f"{where}: needs at least one condition under `all`")
+        try:
+            decision = Decision(raw["decision"])
+        except (KeyError, ValueError) as exc:
+            raise ConfigurationError(f"{where}: decision must be one of "
+                                     f"{', '.join(d.value for d in Decision)}") from exc
+        unless = _compile(raw["unless"], where) if raw.get("unless") else None
+        rules.append(Rule(str(raw["id"]), decision, str(raw.get("category") or ""),
+                          tuple(conditions), unless, raw.get("scope", "input")))
+    return rules

@@ -1,0 +1,177 @@
+"""All configuration, in one place.
+
+Every field can be set by an environment variable ``KELISIM_<NAME>`` or in a
+``.env`` file. The README's configuration table is generated from the field
+descriptions here and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Kelisim settings (environment prefix ``KELISIM_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KELISIM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage and corpus -------------------------------------------------
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="Where the index, the user database and logs live.",
+    )
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "knowledge_base" / "corpus",
+        description="Folder of Markdown corpus documents (only `published` ones are served).",
+    )
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts",
+        description="Folder of per-language reply templates, LLM prompts and help lines.",
+    )
+    safety_dir: Path = Field(
+        PROJECT_ROOT / "knowledge_base" / "safety",
+        description="Folder of the safety policy's editable rules and labelled exemplars.",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). "
+        "Empty: an embedded index under the data directory.",
+    )
+
+    # --- embeddings ---------------------------------------------------------
+    embeddings: Literal["e5", "openai"] = Field(
+        "e5",
+        description="`e5`: the bundled offline multilingual-e5-small model; "
+        "`openai`: an OpenAI-compatible /v1/embeddings endpoint.",
+    )
+    embeddings_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible embeddings endpoint."
+    )
+    embeddings_model: str = Field(
+        "multilingual-e5-small", description="Model name sent to the embeddings endpoint."
+    )
+    embeddings_api_key: SecretStr = Field(
+        SecretStr("not-needed"), description="API key for the embeddings endpoint."
+    )
+
+    # --- retrieval and answers ----------------------------------------------
+    generator: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description="`extractive`: the offline composer quotes vetted sentences; "
+        "`llm`: an OpenAI-compatible chat model, guarded, falling back to the composer.",
+    )
+    relevance_threshold: float = Field(
+        0.83,
+        description="Minimum cosine similarity between question and best passage; "
+        "below it the reply is an honest `no_answer`.",
+    )
+    top_k: int = Field(8, ge=1, le=50, description="Passages retrieved per question.")
+    max_sentences: int = Field(
+        4, ge=1, le=8, description="Most sentences the extractive composer quotes."
+    )
+    max_input_chars: int = Field(
+        4000, ge=100, description="Longer messages are truncated (and the user is told)."
+    )
+    history_turns: int = Field(
+        6, ge=0, le=20, description="Earlier turns the safety policy and chat memory keep."
+    )
+
+    # --- LLM generator ------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible chat endpoint "
+        "(OpenAI, vLLM, Ollama, llama.cpp server), e.g. http://127.0.0.1:11434/v1.",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="Chat endpoint API key.")
+    llm_timeout: float = Field(
+        20.0, gt=0, le=30, description="Seconds before an LLM call is abandoned."
+    )
+    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call.")
+    llm_temperature: float = Field(0.2, ge=0, le=2, description="LLM sampling temperature.")
+    support_threshold: float = Field(
+        0.86,
+        description="Output guard: an LLM sentence needs this cosine similarity to a "
+        "retrieved sentence, or it is dropped.",
+    )
+
+    # --- optional guard model -----------------------------------------------
+    guard_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint of a guard model (e.g. Llama Guard on vLLM): "
+        "one more vote, never required.",
+    )
+    guard_model: str = Field("llama-guard", description="Guard model name.")
+
+    # --- Telegram -----------------------------------------------------------
+    telegram_token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather. When set, `make run` starts the bot."
+    )
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL (a local Bot API server, or the tests' fake one).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram sends with webhook updates."
+    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Telegram user ids of educators allowed to use admin commands "
+        "(comma-separated).",
+    )
+    user_id_salt: SecretStr = Field(
+        SecretStr(""),
+        description="Secret salt for hashing Telegram ids. Empty: a random salt is created "
+        "once in the data directory.",
+    )
+    retention_days: int = Field(
+        180, ge=1, description="Stored feedback and settings older than this are purged."
+    )
+    rate_limit_burst: int = Field(5, ge=1, description="Messages a user may send at once.")
+    rate_limit_per_minute: int = Field(
+        10, ge=1, description="Sustained messages per minute per user."
+    )
+
+    # --- curation -----------------------------------------------------------
+    record_gaps: bool = Field(
+        True,
+        description="Record questions that got `no_answer` (with personal data stripped) "
+        "for `kelisim kb gaps`.",
+    )
+    review_max_age_days: int = Field(
+        365, ge=1, description="`kb validate` warns when a review is older than this."
+    )
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(v) for v in value.replace(";", ",").split(",") if v.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", "guard_base_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
