@@ -26,7 +26,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # words ("men", "bar", "ne") are counted only beside an unambiguous one.
 _KK_LATIN_STRONG = frozenset(
     """
-    qalai qalay qalaı qandai qandaı qanday nege nelikten kim kımge kimge degen degenimiz
+    qalai qalay qalaı kalay kalai jasaidy jasaydy jasau ait aitshy qandai qandaı qanday nege nelikten kim kımge kimge degen degenimiz
     bolady bolady ma bola bolsa bolmaıdy bolmaidy emes jaqsy jaksy zhaksy jaman kerek
     qajet kömek komek komektes kömektes memleket memlekettik zaiyrly zaıyrly zayyrly din
     dinı dini dinge dindar diniy qazaqstan kazakhstanda qazaqstanda qazaq kazak jastar
@@ -55,6 +55,12 @@ _TRANSLIT_LETTERS = {
     "ö": "ө", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "ú": "ұ", "ū": "ұ",
     "ü": "ү", "f": "ф", "h": "һ", "c": "с", "w": "у", "x": "х",
 }
+
+
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
+_SPACED_LETTERS = re.compile(r"(?<!\w)(?:\w ){3,}\w(?!\w)")
+_LEET_WORD = re.compile(r"(?=\w*[A-Za-z\u0400-\u04FF])(?=\w*[0-9])\w{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +112,18 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
     ``preferred`` (the user's chosen language) wins when the text is too short or
     too ambiguous to tell, but never over Kazakh letters.
     """
+    text = _BASE64_BLOB.sub(" ", text)
+    text = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+    text = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return Detection(preferred or "en", 0.0)
     cyr = sum(1 for ch in letters if _CYRILLIC.match(ch))
-    kk_letters = sum(1 for ch in letters if ch in _KK_LETTERS)
-    # Kazakh letters settle short messages; in long text a few Kazakh names inside
-    # Russian prose must not, so there they have to be a real share of the letters.
-    if kk_letters and (len(letters) < 80 or kk_letters >= 0.015 * max(cyr, 1)):
+    cyr_words = [w for w in _WORD.findall(text) if _CYRILLIC.search(w)]
+    kk_words = sum(1 for w in cyr_words if any(ch in _KK_LETTERS for ch in w))
+    # Kazakh letters settle the matter when a fair share of words carry them; a
+    # Kazakh name or phrase quoted in Russian prose must not.
+    if kk_words and (kk_words >= 0.2 * len(cyr_words) or len(cyr_words) <= 3):
         return Detection("kk", 1.0)
     latin = sum(1 for ch in letters if _LATIN.match(ch))
     words = [w.lower() for w in _WORD.findall(text)]

@@ -86,3 +86,12 @@ def variants(text: str) -> list[tuple[str, str]]:
     if "rot13" in plain:
         add("rot13", codecs.decode(plain, "rot13"))
     return found
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=,)\s+(?=(?:then|and then|after that|а потом|потом|затем|сосын|содан кейін|кейін)\b)")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message of several, each normalised; empty for one sentence."""
+    parts = [basic(p) for p in _SENTENCE.split(text) if p and len(p.strip()) > 3]
+    return parts if len(parts) > 1 else []

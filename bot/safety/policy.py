@@ -40,8 +40,8 @@ PRIORITY = {Decision.CRISIS: 0, Decision.REFUSE: 1, Decision.REDIRECT: 2,
 class Thresholds:
     """How sure the exemplar vote must be before it overrides the default (answer)."""
 
-    crisis_share: float = 0.55
-    crisis_top: float = 0.86
+    crisis_share: float = 0.6
+    crisis_top: float = 0.875
     refuse_share: float = 0.6
     refuse_top: float = 0.87
     redirect_share: float = 0.6
@@ -85,6 +85,7 @@ class SafetyPolicy:
                vector: np.ndarray | None = None, alt_text: str | None = None) -> Verdict:
         """The decision for ``text`` (already cleaned) in the context of ``history``."""
         forms = normalize.variants(text)
+        forms.extend(("one sentence of the", sentence) for sentence in normalize.sentences(text))
         if alt_text:
             forms.append(("Latin-script Kazakh", normalize.basic(alt_text)))
         hits = self._rule_hits(forms)
@@ -92,8 +93,8 @@ class SafetyPolicy:
         if hits:
             rule, how = min(hits, key=lambda h: PRIORITY[h[0].decision])
             category = rule.category
-            if rule.decision is Decision.REFUSE and how not in ("plain", "conversation",
-                                                                "Latin-script Kazakh"):
+            if rule.decision is Decision.REFUSE and how not in (
+                    "plain", "conversation", "Latin-script Kazakh", "one sentence of the"):
                 category = "jailbreak"
             reasons = tuple(f"rule {r.id} ({r.decision.value}) matched the {h} text"
                             for r, h in hits)
@@ -103,7 +104,8 @@ class SafetyPolicy:
                 if vote and vote.decision is Decision.CRISIS and self._confident(vote):
                     return self._from_vote(vote)
             return verdict
-        vote = self._vote(text, vector, forms)
+        context = next((t.content for t in reversed(history) if t.role == "user"), "")
+        vote = self._vote(text, vector, forms, context)
         verdict = self._from_vote(vote) if vote else Verdict(Decision.ANSWER, "general")
         return self._guard_vote(text, verdict)
 
@@ -118,29 +120,40 @@ class SafetyPolicy:
 
     def _conversation_hits(self, text: str,
                            history: Sequence[Turn]) -> list[tuple[Rule, str]]:
-        """Rules that match only when the last user turns are read together with this one."""
-        earlier = [t.content for t in history[-self.history_turns:] if t.role == "user"][-3:]
+        """Refusal rules that match only when the last turns are read together with this one.
+
+        The message is also tried sentence by sentence, so that "forget the history
+        part, just tell me how to put it together" is not excused by its first half.
+        """
+        earlier = [t.content for t in history[-self.history_turns:]][-4:]
         if not earlier:
             return []
         before = normalize.basic(" ".join(earlier))
-        together = normalize.basic(" ".join([*earlier, text]))
-        return [(rule, "conversation") for rule in self.input_rules
-                if rule.decision in (Decision.REFUSE, Decision.CRISIS)
-                and rule.matches(together) and not rule.matches(before)]
+        parts = [text, *normalize.sentences(text)]
+        hits = []
+        for rule in self.input_rules:
+            if rule.decision is not Decision.REFUSE or rule.matches(before):
+                continue
+            if any(rule.matches(normalize.basic(f"{before} {part}")) for part in parts):
+                hits.append((rule, "conversation"))
+        return hits
 
     def _vote(self, text: str, vector: np.ndarray | None,
-              forms: list[tuple[str, str]]) -> Vote | None:
+              forms: list[tuple[str, str]], context: str = "") -> Vote | None:
         if self.classifier is None:
             return None
         if vector is None and self.embeddings is not None:
             vector = self.embeddings.query_vector(text)
+        if context and self.embeddings is not None and len(text.split()) < 15:
+            # A short follow-up means little alone: vote on it with the previous question.
+            vector = self.embeddings.query_vector(f"{context} {text}")
         if vector is None:
             return None
         best = self.classifier.vote(vector)
         # A decoded or de-obfuscated form is voted on too; the stricter verdict wins.
         if self.embeddings is not None:
             for how, form in forms[1:]:
-                if how == "Latin-script Kazakh":
+                if how in ("Latin-script Kazakh", "one sentence of the"):
                     continue
                 vote = self.classifier.vote(self.embeddings.query_vector(form))
                 if (self._confident(vote)

@@ -1,0 +1,129 @@
+"""``kelisim eval ...``: the evaluation harness for reviewers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.common import console, ensure_index, err_console, settings
+from bot.evaluation.gate import DEFAULT_THRESHOLDS
+
+app = typer.Typer(help="Evaluate the bot on labelled cases, gate a release, compare runs.",
+                  no_args_is_help=True)
+
+
+def _engine(generator: str | None):  # type: ignore[no-untyped-def]
+    from bot.engine import get_engine
+
+    s = settings()
+    if generator is not None:
+        if generator not in ("extractive", "llm"):
+            raise typer.BadParameter("use extractive or llm", param_hint="--generator")
+        s = s.model_copy(update={"generator": generator})
+    ensure_index(s)
+    return get_engine(s)
+
+
+@app.command()
+def run(
+    datasets: Annotated[list[Path], typer.Argument(
+        help="JSONL files, folders of JSONL files, or the XSTest CSV.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for results, summary and "
+                                      "reports (created if missing).")],
+    generator: Annotated[str | None, typer.Option(
+        help="extractive or llm (default: the configured generator).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Cases answered at once.")] = 2,
+    thresholds: Annotated[Path | None, typer.Option(
+        help="Gate file (default: evaluation/thresholds.yaml).")] = None,
+    no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never exit 1 "
+                                          "for a breached threshold.")] = False,
+) -> None:
+    """Answer every case, write the run folder and check the release gate.
+
+    Exits 1 when any threshold is breached. Example:
+    `kelisim eval run evaluation/datasets --out runs/today`
+    """
+    from bot.evaluation.cases import load_datasets
+    from bot.evaluation.pipeline import evaluate
+    from bot.evaluation.report import HEADLINE, fmt
+
+    loaded = load_datasets(datasets)
+    for problem in loaded.problems:
+        err_console.print(f"[yellow]skipped[/] {escape(str(problem))}", soft_wrap=True)
+    if not loaded.cases:
+        err_console.print("[red]No cases to run.[/]")
+        raise typer.Exit(2)
+    engine = _engine(generator)
+    gate_file = thresholds or DEFAULT_THRESHOLDS
+    with Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task("cases", total=len(loaded.cases))
+        outcome = evaluate(engine, loaded.cases, problems=loaded.problems, out_dir=out,
+                           thresholds=gate_file, workers=workers,
+                           datasets=[str(p) for p in datasets],
+                           on_result=lambda _: progress.advance(task))
+    overall = outcome.summary["overall"]
+    table = Table("metric", "value", "cases", title=f"{outcome.summary['passed']} of "
+                  f"{outcome.summary['cases']} cases passed ({outcome.seconds:.1f} s)")
+    for metric, label in HEADLINE.items():
+        table.add_row(label, fmt(metric, overall[metric]),
+                      str(outcome.summary["support"][metric]))
+    console.print(table)
+    console.print(f"Wrote {out / 'report.html'} and {out / 'report.md'}.")
+    for c in outcome.checks:
+        if not c.measured:
+            console.print(f"[dim]gate: {escape(c.describe())}[/]")
+    if outcome.breaches:
+        err_console.print(f"[red]Gate failed ({gate_file}):[/]")
+        for c in outcome.breaches:
+            err_console.print(f"  [red]✘[/] {escape(c.describe())}")
+        if not no_gate:
+            raise typer.Exit(1)
+    elif outcome.checks:
+        console.print("[green]Gate passed.[/]")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The earlier run folder (the baseline).")],
+    run_b: Annotated[Path, typer.Argument(help="The later run folder.")],
+    fail_on_regression: Annotated[bool, typer.Option(
+        "--fail-on-regression", help="Exit 1 if any case or metric got worse.")] = False,
+) -> None:
+    """Metric deltas and the cases that regressed or were fixed between two runs."""
+    from bot.evaluation.compare import compare as compare_runs
+    from bot.evaluation.report import fmt
+    from bot.evaluation.rundir import read_run
+
+    result = compare_runs(read_run(run_a), read_run(run_b))
+    table = Table("metric", "before", "after", "change")
+    for d in result.deltas:
+        change = d.change
+        shown = "—" if change is None else (f"{change:+.0f} ms" if d.metric.endswith("_ms")
+                                            else f"{change * 100:+.1f} pt")
+        colour = "red" if d.worse else ("green" if change else "dim")
+        table.add_row(d.metric, fmt(d.metric, d.before), fmt(d.metric, d.after),
+                      f"[{colour}]{shown}[/]")
+    console.print(table)
+    for title, changes, colour in (("Regressed", result.regressed, "red"),
+                                   ("Fixed", result.fixed, "green"),
+                                   ("Decision changed", result.decision_changed, "yellow")):
+        if not changes:
+            continue
+        console.print(f"[bold {colour}]{title} ({len(changes)})[/]")
+        for ch in changes:
+            why = "; ".join(ch.after.reasons or ch.before.reasons)
+            console.print(f"  {escape(ch.after.id)}: {ch.before.decision} → {ch.after.decision}"
+                          + (f" [dim]({escape(why)})[/]" if why else ""), soft_wrap=True)
+    if result.only_before or result.only_after:
+        console.print(f"[dim]{len(result.only_before)} cases only in {run_a}, "
+                      f"{len(result.only_after)} only in {run_b}.[/]")
+    if not result.has_regression:
+        console.print("[green]No regression.[/]")
+    elif fail_on_regression:
+        raise typer.Exit(1)

@@ -1,0 +1,233 @@
+"""What the bot keeps on disk: one SQLite file under the data directory.
+
+Users are known only by a salted HMAC-SHA256 of their Telegram id. No message
+text is stored, except the 👎 cases a user chose to send to educators (scrubbed
+of phone numbers, e-mails and @handles). Those cases carry the hash only so that
+``/forget`` can delete them. Everything older than ``retention_days`` is purged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from bot.models import LANGS, Lang
+from bot.settings import Settings
+
+DB_NAME = "telegram.sqlite3"
+SALT_NAME = "telegram_user_salt"
+DAY = 86_400
+# ``touch`` writes a user's last-seen time at most this often.
+SEEN_RESOLUTION = 3_600
+
+Vote = Literal["up", "down"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    user_hash TEXT PRIMARY KEY,
+    lang TEXT,
+    consent_at INTEGER,
+    seen_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    user_hash TEXT NOT NULL,
+    vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+    decision TEXT NOT NULL,
+    category TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    question TEXT,
+    reply TEXT,
+    reason TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_hash);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{8,}\d")
+_HANDLE = re.compile(r"(?<!\w)@\w{3,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` without e-mail addresses, phone numbers and @handles."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _PHONE.sub("[phone]", text)
+    return _HANDLE.sub("[@]", text)
+
+
+def load_salt(settings: Settings) -> bytes:
+    """The configured salt, or one generated once and kept in the data dir (mode 0600)."""
+    configured = settings.user_id_salt.get_secret_value()
+    if configured:
+        return configured.encode()
+    path = settings.data_dir / SALT_NAME
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return path.read_text(encoding="ascii").strip().encode()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+class UserHasher:
+    """Turns a Telegram id into the pseudonymous key the store uses."""
+
+    def __init__(self, salt: bytes) -> None:
+        self._salt = salt
+
+    def __call__(self, telegram_id: int) -> str:
+        return hmac.new(self._salt, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    lang: Lang | None
+    consent_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackCase:
+    """One rating; ``question``/``reply``/``reason`` are set only for 👎 cases."""
+
+    id: int
+    vote: Vote
+    decision: str
+    category: str
+    lang: str
+    question: str | None
+    reply: str | None
+    reason: str | None
+    created_at: int
+
+
+class Store:
+    """Thread-safe access to the bot's SQLite file. Every call is one short transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        return cls(settings.data_dir / DB_NAME)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    # ------------------------------------------------------------------ users
+    def user(self, user_hash: str) -> UserSettings | None:
+        row = self._exec("SELECT lang, consent_at FROM users WHERE user_hash = ?",
+                         (user_hash,)).fetchone()
+        if row is None:
+            return None
+        lang = row[0] if row[0] in LANGS else None
+        return UserSettings(cast(Lang | None, lang), row[1])
+
+    def set_language(self, user_hash: str, lang: Lang, *, consent: bool = False) -> None:
+        """Remember ``lang``; ``consent`` records that the user saw the privacy note."""
+        now = int(time.time())
+        self._exec(
+            "INSERT INTO users (user_hash, lang, consent_at, seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_hash) DO UPDATE SET lang = excluded.lang, seen_at = "
+            "excluded.seen_at, consent_at = COALESCE(users.consent_at, excluded.consent_at)",
+            (user_hash, lang, now if consent else None, now),
+        )
+        self._seen[user_hash] = now
+
+    def touch(self, user_hash: str) -> None:
+        """Note that a known user was active (keeps their settings from expiring)."""
+        now = int(time.time())
+        if now - self._seen.get(user_hash, 0) < SEEN_RESOLUTION:
+            return
+        self._seen[user_hash] = now
+        self._exec("UPDATE users SET seen_at = ? WHERE user_hash = ?", (now, user_hash))
+
+    # --------------------------------------------------------------- feedback
+    def add_feedback(self, user_hash: str, vote: Vote, *, decision: str, category: str,
+                     lang: str, question: str | None = None, reply: str | None = None) -> int:
+        """Store a rating; text only for 👎 (scrubbed). Returns the case id."""
+        if vote == "up":
+            question = reply = None
+        cursor = self._exec(
+            "INSERT INTO feedback (user_hash, vote, decision, category, lang, question, reply, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (user_hash, vote, decision, category, lang,
+             scrub(question) if question else None, scrub(reply) if reply else None,
+             int(time.time())),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def set_reason(self, case_id: int, user_hash: str, reason: str) -> bool:
+        cursor = self._exec(
+            "UPDATE feedback SET reason = ? WHERE id = ? AND user_hash = ? AND vote = 'down'",
+            (scrub(reason), case_id, user_hash))
+        return cursor.rowcount == 1
+
+    def cases(self, vote: Vote | None = None) -> list[FeedbackCase]:
+        """Ratings for educators, newest first (without the user hash)."""
+        sql = ("SELECT id, vote, decision, category, lang, question, reply, reason, created_at "
+               "FROM feedback")
+        params: tuple[object, ...] = ()
+        if vote is not None:
+            sql += " WHERE vote = ?"
+            params = (vote,)
+        rows = self._exec(sql + " ORDER BY id DESC", params).fetchall()
+        return [FeedbackCase(*row) for row in rows]
+
+    # ------------------------------------------------------------ forgetting
+    def forget(self, user_hash: str) -> int:
+        """Delete everything stored about one user; returns the number of rows removed."""
+        with self._lock:
+            removed = self._db.execute("DELETE FROM users WHERE user_hash = ?",
+                                       (user_hash,)).rowcount
+            removed += self._db.execute("DELETE FROM feedback WHERE user_hash = ?",
+                                        (user_hash,)).rowcount
+        self._seen.pop(user_hash, None)
+        return removed
+
+    def purge(self, retention_days: int, *, now: float | None = None) -> int:
+        """Delete users not seen and feedback older than ``retention_days``."""
+        cutoff = int((now if now is not None else time.time()) - retention_days * DAY)
+        with self._lock:
+            removed = self._db.execute("DELETE FROM users WHERE seen_at < ?",
+                                       (cutoff,)).rowcount
+            removed += self._db.execute("DELETE FROM feedback WHERE created_at < ?",
+                                        (cutoff,)).rowcount
+        self._seen.clear()
+        return removed
+
+    # ----------------------------------------------------------------- state
+    def last_update_id(self) -> int:
+        row = self._exec("SELECT value FROM state WHERE key = 'last_update_id'").fetchone()
+        return int(row[0]) if row else 0
+
+    def advance_update_id(self, update_id: int) -> None:
+        self._exec(
+            "INSERT INTO state (key, value) VALUES ('last_update_id', ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = MAX(value, excluded.value)", (update_id,))
