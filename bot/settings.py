@@ -70,8 +70,9 @@ class Settings(BaseSettings):
         "`llm`: an OpenAI-compatible chat model, guarded, falling back to the composer.",
     )
     relevance_threshold: float = Field(
-        0.83,
-        description="Minimum cosine similarity between question and best passage; "
+        0.825,
+        description="Minimum cosine similarity between the question and one of its three "
+        "best passages; "
         "below it the reply is an honest `no_answer`.",
     )
     top_k: int = Field(8, ge=1, le=50, description="Passages retrieved per question.")

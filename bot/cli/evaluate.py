@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,11 +13,14 @@ from rich.table import Table
 from bot.cli.common import console, ensure_index, err_console, settings
 from bot.evaluation.gate import DEFAULT_THRESHOLDS
 
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
 app = typer.Typer(help="Evaluate the bot on labelled cases, gate a release, compare runs.",
                   no_args_is_help=True)
 
 
-def _engine(generator: str | None):  # type: ignore[no-untyped-def]
+def _engine(generator: str | None) -> Engine:
     from bot.engine import get_engine
 
     s = settings()
@@ -127,3 +130,31 @@ def compare(
         console.print("[green]No regression.[/]")
     elif fail_on_regression:
         raise typer.Exit(1)
+
+
+@app.command("rescore-garak")
+def rescore_garak(
+    report: Annotated[Path, typer.Argument(help="garak's `garak.<id>.report.jsonl`.")],
+    threshold: Annotated[float, typer.Option(help="garak's eval threshold: a detector score "
+                                             "at or above it is a hit.")] = 0.5,
+) -> None:
+    """Re-score garak's attempts with Kelisim's multilingual decision logic.
+
+    Prints garak's own pass rate and ours for each probe, side by side.
+    """
+    from bot.evaluation.garak import read_attempts, rescore
+
+    attempts = read_attempts(report, threshold)
+    if not attempts:
+        err_console.print(f"[red]{report} holds no completed attempts.[/]")
+        raise typer.Exit(2)
+    scores = rescore(_engine(None), attempts)
+    table = Table("probe", "attempts", "garak pass", "Kelisim pass", "disagree")
+    total = garak = ours = 0
+    for probe, s in scores.items():
+        table.add_row(probe, str(s.attempts), f"{s.garak_passed / s.attempts:.1%}",
+                      f"{s.ours_passed / s.attempts:.1%}", str(len(s.disagreements)))
+        total, garak, ours = total + s.attempts, garak + s.garak_passed, ours + s.ours_passed
+    table.add_row("[bold]all[/]", str(total), f"[bold]{garak / total:.1%}[/]",
+                  f"[bold]{ours / total:.1%}[/]", "")
+    console.print(table)

@@ -109,8 +109,8 @@ class Engine:
     def _grounded(self, text: str, vector: np.ndarray, lang: Lang, verdict: Verdict,
                   notices: list[str], explanation: list[str]) -> Reply:
         settings = self.settings
-        passages = self.retriever.search(vector, settings.top_k)
-        best = passages[0].score if passages else 0.0
+        passages = self.retriever.search(vector, settings.top_k, lang)
+        best = max((p.score for p in passages[:3]), default=0.0)
         explanation.append(f"retrieval: best passage {best:.3f} "
                            f"(threshold {settings.relevance_threshold:.3f})"
                            + (f" from {passages[0].doc_id}" if passages else ""))

@@ -55,6 +55,15 @@ class _Snapshot:
     docs: dict[str, DocInfo]
     groups: dict[str, dict[Lang, str]]
     sentences: dict[str, DocSentences] = field(default_factory=dict)
+    # Passage vectors with their language's mean removed (see ``_centre``).
+    centred: np.ndarray | None = None
+    raw: np.ndarray | None = None
+    rows: list[tuple[str, str, dict]] = field(default_factory=list)
+    query_means: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 
 
 class Retriever:
@@ -106,7 +115,35 @@ class Retriever:
                 sections=[r[2] for r in items],
                 vectors=np.vstack([r[3] for r in items]),
             )
-        return _Snapshot(generation, passages, docs, dict(groups), sentences)
+        snap = _Snapshot(generation, passages, docs, dict(groups), sentences)
+        self._centre(snap)
+        return snap
+
+    def _centre(self, snap: _Snapshot) -> None:
+        """Remove each language's mean vector from passages and queries.
+
+        Multilingual e5 puts a strong "which language" direction into every vector,
+        so a Kazakh question prefers any Kazakh passage over the right Russian one.
+        Subtracting the per-language mean (passages: over the corpus; queries: over
+        the corpus titles embedded as queries) removes most of that bias.
+        """
+        got = snap.passages.get(include=["documents", "metadatas", "embeddings"])
+        embs = got.get("embeddings")
+        if embs is None or len(embs) == 0:
+            return
+        vectors = np.asarray(embs, dtype=np.float32)
+        metas = got["metadatas"]
+        langs = np.array([m["lang"] for m in metas])
+        centred = vectors.copy()
+        for lang in set(langs.tolist()):
+            centred[langs == lang] -= vectors[langs == lang].mean(axis=0)
+            titles = sorted({d.title for d in snap.docs.values() if d.lang == lang})
+            snap.query_means[lang] = np.mean(
+                [self._embeddings.query_vector(t) for t in titles], axis=0)
+        snap.centred = _unit(centred)
+        snap.raw = _unit(vectors)
+        snap.rows = [(str(i), str(doc), dict(m))
+                     for i, doc, m in zip(got["ids"], got["documents"], metas, strict=True)]
 
     def _current(self) -> _Snapshot:
         now = time.monotonic()
@@ -137,9 +174,28 @@ class Retriever:
     def generation(self) -> store.Generation:
         return self._current().generation
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
-        """The ``k`` passages most similar to the query, best first, in any language."""
+    def search(self, query_vector: np.ndarray, k: int, lang: Lang | None = None
+               ) -> list[Passage]:
+        """The ``k`` passages most similar to the query, best first, in any language.
+
+        With the question's ``lang``, scores are language-centred (see ``_centre``);
+        without it, plain cosine similarity from the Chroma collection.
+        """
         snap = self._current()
+        if (lang is not None and snap.centred is not None and snap.raw is not None
+                and lang in snap.query_means):
+            query = _unit(query_vector - snap.query_means[lang])
+            order = np.argsort(-(snap.centred @ query))[:k]
+            # Rank by the centred score; report plain cosine, which is what the
+            # relevance threshold is calibrated on.
+            sims = snap.raw @ query_vector
+            out = []
+            for i in order:
+                pid, text, meta = snap.rows[int(i)]
+                out.append(Passage(pid, str(meta["doc_id"]), str(meta["group"]), meta["lang"],
+                                   str(meta["title"]), str(meta.get("url") or ""), text,
+                                   float(sims[i]), str(meta.get("section") or "")))
+            return out
         hits = snap.passages.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=k
         )

@@ -1,0 +1,132 @@
+"""``make bench``: speed figures, each next to a baseline measured in the same run.
+
+* answer latency p50/p95 over the labelled questions, and the same questions
+  through a textbook LangChain retriever-plus-prompt pipeline on the same index;
+* index build time for the corpus, for a synthetic 5,000-chunk corpus, and for a
+  rebuild with nothing changed;
+* the safety policy's own cost per message;
+* the evaluation harness (1,000 cases) and, when present, the Telegram load run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from langchain_chroma import Chroma
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from bot.engine import get_engine
+from bot.knowledge.documents import Document, SourceRef
+from bot.knowledge.index import build_index
+from bot.models import Question
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def _questions() -> list[str]:
+    folder = PROJECT_ROOT / "evaluation" / "datasets"
+    rows = [json.loads(line) for path in sorted((folder / "retrieval").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows]
+
+
+def bench_answers() -> None:
+    engine = get_engine(get_settings())
+    questions = _questions()
+    for q in questions[:5]:  # warm caches the way a running bot has them
+        engine.answer(Question(q))
+    ours = []
+    policy = []
+    for q in questions:
+        t = time.perf_counter()
+        engine.answer(Question(q))
+        ours.append((time.perf_counter() - t) * 1000)
+        vec = engine.embeddings.query_vector(q)
+        t = time.perf_counter()
+        engine.policy.decide(q, lang="en", vector=vec)
+        policy.append((time.perf_counter() - t) * 1000)
+    generation = engine.retriever.generation
+    store = Chroma(collection_name=generation.chunks, embedding_function=engine.embeddings,
+                   client=engine.client, create_collection_if_not_exists=False)
+    prompt = ChatPromptTemplate.from_messages([("system", "Answer from the context."),
+                                               ("human", "{context}\n\n{question}")])
+    chain = ({"context": store.as_retriever(search_kwargs={"k": 8})
+              | RunnableLambda(lambda docs: "\n\n".join(d.page_content for d in docs)),
+              "question": RunnablePassthrough()} | prompt)
+    base = []
+    for q in questions:
+        engine.embeddings._cached_query.cache_clear()  # fair: the baseline embeds every time
+        t = time.perf_counter()
+        chain.invoke(q)
+        base.append((time.perf_counter() - t) * 1000)
+    print(f"answers ({len(questions)} questions, offline extractive): "
+          f"p50 {_pct(ours, 50):.1f} ms, p95 {_pct(ours, 95):.1f} ms")
+    print(f"  LangChain retriever+prompt baseline (no generation): p50 {_pct(base, 50):.1f} ms, "
+          f"p95 {_pct(base, 95):.1f} ms; ratio ours/baseline p95 "
+          f"{_pct(ours, 95) / _pct(base, 95):.2f}")
+    print(f"safety policy alone (query vector given): p50 {_pct(policy, 50):.2f} ms, "
+          f"p95 {_pct(policy, 95):.2f} ms")
+
+
+def bench_index() -> None:
+    settings = get_settings()
+    engine = get_engine(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = settings.model_copy(update={"data_dir": Path(tmp)})
+        t = time.perf_counter()
+        first = build_index(s, engine.embeddings)
+        full = time.perf_counter() - t
+        t = time.perf_counter()
+        again = build_index(s, engine.embeddings)
+        unchanged = time.perf_counter() - t
+    print(f"index build, corpus ({first.documents} documents, {first.chunks} passages, "
+          f"{first.sentences} sentences): {full:.1f} s; rebuild with nothing changed "
+          f"({again.status}): {unchanged:.2f} s")
+    rng = np.random.default_rng(7)
+    words = [w for line in _questions() for w in line.split()]
+    docs = []
+    for i in range(1000):
+        body = "\n\n".join("## Part %d\n\n" % j + " ".join(rng.choice(words, 60)) + "."
+                           for j in range(5))
+        docs.append(Document(Path(f"synthetic-{i}.md"), f"synthetic-{i}-en", f"synthetic-{i}",
+                             "en", f"Synthetic {i}", ("synthetic",),
+                             (SourceRef("Synthetic", "https://example.org", None),),
+                             "published", "bench", None, body))
+    with tempfile.TemporaryDirectory() as tmp:
+        s = settings.model_copy(update={"data_dir": Path(tmp)})
+        t = time.perf_counter()
+        report = build_index(s, engine.embeddings, documents=docs)
+        synthetic = time.perf_counter() - t
+        t = time.perf_counter()
+        build_index(s, engine.embeddings, documents=docs)
+        synthetic_again = time.perf_counter() - t
+    print(f"index build, synthetic corpus ({report.chunks} passages, {report.sentences} "
+          f"sentences): {synthetic:.1f} s; nothing changed: {synthetic_again:.2f} s")
+
+
+def main() -> None:
+    bench_answers()
+    bench_index()
+    try:
+        from bot.evaluation.bench import bench_eval
+
+        print(bench_eval(get_engine(get_settings()), n=1000, workers=2))
+    except ImportError:
+        pass
+    try:
+        from bot import benchmarks_telegram
+    except ImportError:
+        return
+    benchmarks_telegram.main()
+
+
+if __name__ == "__main__":
+    main()
