@@ -47,7 +47,12 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A retrieved piece of a published corpus document."""
+    """A retrieved piece of a published corpus document.
+
+    ``score`` is the plain cosine similarity to the question (what the relevance
+    threshold is calibrated on); ``rank`` is the language-centred score of the
+    passage's document group, which orders results across languages.
+    """
 
     id: str
     doc_id: str
@@ -58,6 +63,7 @@ class Passage:
     text: str
     score: float
     section: str = ""
+    rank: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,8 @@ from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Groups scoring this close to the best one are quoted too (at most two groups).
-GROUP_MARGIN = 0.015
+# Groups ranking this close to the best one are quoted too (at most two groups).
+GROUP_MARGIN = 0.03
 MAX_GROUPS = 2
 
 Listener = Callable[[Question, Reply], None]
@@ -135,10 +135,10 @@ class Engine:
 
     def _choose_documents(self, passages: list[Passage], lang: Lang) -> list[str]:
         """The best groups' documents, each in the user's language when it exists."""
-        best = passages[0].score
+        best = passages[0].rank
         chosen: list[str] = []
         for passage in passages:
-            if passage.score < best - GROUP_MARGIN or len(chosen) >= MAX_GROUPS:
+            if passage.rank < best - GROUP_MARGIN or len(chosen) >= MAX_GROUPS:
                 break
             doc_id = self.retriever.version(passage.group, lang) or passage.doc_id
             if doc_id not in chosen:
