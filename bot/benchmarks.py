@@ -39,7 +39,7 @@ def _questions() -> list[str]:
 
 
 def bench_answers() -> None:
-    engine = get_engine(get_settings())
+    engine = get_engine(get_settings(), record=False)
     questions = _questions()
     for q in questions[:5]:  # warm caches the way a running bot has them
         engine.answer(Question(q))
@@ -78,7 +78,7 @@ def bench_answers() -> None:
 
 def bench_index() -> None:
     settings = get_settings()
-    engine = get_engine(settings)
+    engine = get_engine(settings, record=False)
     with tempfile.TemporaryDirectory() as tmp:
         s = settings.model_copy(update={"data_dir": Path(tmp)})
         t = time.perf_counter()
@@ -118,7 +118,7 @@ def main() -> None:
     try:
         from bot.evaluation.bench import bench_eval
 
-        print(bench_eval(get_engine(get_settings()), n=1000, workers=2))
+        print(bench_eval(get_engine(get_settings(), record=False), n=1000, workers=2))
     except ImportError:
         pass
     try:

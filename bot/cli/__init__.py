@@ -26,9 +26,15 @@ app.add_typer(kb.app, name="kb")
 
 
 def _register_optional() -> None:
-    """Front ends added by other modules register here (kept separate for import speed)."""
-    from bot.cli import run
+    """Commands whose modules import heavier libraries register here."""
+    from bot.cli import kb_curation, report, run
 
+    kb.app.command("new")(kb_curation.new)
+    kb.app.command("import")(kb_curation.import_files)
+    kb.app.command("publish")(kb_curation.publish)
+    kb.app.command("unpublish")(kb_curation.unpublish)
+    kb.app.command("gaps")(kb_curation.gaps)
+    app.add_typer(report.app, name="report")
     run.register(app)
 
 

@@ -29,7 +29,7 @@ def _engine(generator: str | None) -> Engine:
             raise typer.BadParameter("use extractive or llm", param_hint="--generator")
         s = s.model_copy(update={"generator": generator})
     ensure_index(s)
-    return get_engine(s)
+    return get_engine(s, record=False)
 
 
 @app.command()

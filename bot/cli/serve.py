@@ -26,6 +26,6 @@ def serve(
 
     s = settings()
     ensure_index(s)
-    app = create_app(get_engine(s))
+    app = create_app(get_engine(s, record=False))
     console.print(f"Kelisim is listening on http://{host}:{port}/v1 (model `kelisim`).")
     uvicorn.run(app, host=host, port=port, log_level=s.log_level.lower())

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import chromadb
 import numpy as np
@@ -45,6 +46,7 @@ class Engine:
         *,
         embeddings: KelisimEmbeddings | None = None,
         client: chromadb.ClientAPI | None = None,
+        record: bool = True,
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings or get_embeddings(settings)
@@ -61,7 +63,16 @@ class Engine:
 
         self.guard = OutputGuard(self.policy, self.embeddings, settings.support_threshold,
                                  self.prompts)
-        self.listeners: list[Listener] = []
+        # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
+        self.listeners: list[Listener] = self._default_listeners() if record else []
+
+    def _default_listeners(self) -> list[Listener]:
+        """Anonymous records for educators and analysts (see ``bot.curation``)."""
+        from bot.curation.gaps import record_gap
+        from bot.curation.trends import record_event
+
+        return [partial(record_gap, settings=self.settings),
+                partial(record_event, settings=self.settings)]
 
     # ------------------------------------------------------------------ public
     def answer(self, question: Question) -> Reply:
@@ -200,12 +211,18 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine (created on first use)."""
+def get_engine(settings: Settings | None = None, *, record: bool = True) -> Engine:
+    """The process-wide engine (created on first use).
+
+    ``record=False`` for evaluation, benchmarks and the red-teaming endpoint: no
+    gap or trend records are written for their traffic.
+    """
     global _engine
     with _engine_lock:
         if _engine is None or (settings is not None and _engine.settings != settings):
-            _engine = Engine(settings or get_settings())
+            _engine = Engine(settings or get_settings(), record=record)
+        if not record:
+            _engine.listeners.clear()
         return _engine
 
 

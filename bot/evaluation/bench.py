@@ -62,7 +62,7 @@ def bench_eval(engine: Engine, n: int = 1000, workers: int = 2) -> BenchResult:
 def main() -> None:
     from bot.engine import get_engine
 
-    print(bench_eval(get_engine()).line())
+    print(bench_eval(get_engine(record=False)).line())
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
 import frontmatter
@@ -28,6 +28,8 @@ REQUIRED = ("id", "group", "lang", "title", "topics", "sources", "status")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 MIN_WORDS, MAX_WORDS = 150, 500
 HARD_MIN_WORDS, HARD_MAX_WORDS = 40, 3000
+TODO = "TODO"
+_TODO_LINE = re.compile(r"^[^\w\n]*TODO\b", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +127,8 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
     """Read one file; return the document (``None`` if unusable) and its problems."""
     problems: list[Problem] = []
 
-    def err(fld: str, msg: str) -> None:
-        problems.append(Problem(path, fld, msg))
+    def err(fld: str, msg: str, severity: Literal["error", "warning"] = "error") -> None:
+        problems.append(Problem(path, fld, msg, severity))
 
     try:
         post = frontmatter.load(path)
@@ -161,6 +163,9 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
     if not isinstance(raw_sources, list):
         err("sources", "must be a list of {title, url, accessed}")
         raw_sources = []
+    # A TODO placeholder (left by `kb new` or `kb import`) may wait in a draft, never
+    # in a published document.
+    todo_severity: Literal["error", "warning"] = "error" if status == "published" else "warning"
     for i, src in enumerate(raw_sources, 1):
         where = f"sources[{i}]"
         if not isinstance(src, dict):
@@ -169,7 +174,13 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         title, url = str(src.get("title") or ""), str(src.get("url") or "")
         if not title:
             err(f"{where}.title", "is required")
-        if not _valid_url(url):
+        elif title.startswith(TODO):
+            err(f"{where}.title", "is still a TODO: write the source's real title",
+                todo_severity)
+        if url.startswith(TODO):
+            err(f"{where}.url", "is still a TODO: write the source's web address",
+                todo_severity)
+        elif not _valid_url(url):
             err(f"{where}.url", f"is not a web address: {url!r}")
         try:
             accessed = _as_date(src.get("accessed"))
@@ -189,17 +200,22 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         err("body", "is empty")
     if status == "published" and not meta.get("reviewed_by"):
         err("reviewed_by", "a published document needs a reviewer")
+    if status == "published" and reviewed_at is None and "reviewed_at" not in {
+            p.field for p in problems}:
+        err("reviewed_at", "a published document needs the date of its review")
+    if isinstance(lang, str) and lang in LANGS and path.stem in LANGS and path.stem != lang:
+        err("lang", f"says {lang} but the file is named {path.name}", "warning")
     if any(p.severity == "error" for p in problems):
         return None, problems
     doc = Document(
         path=path,
         id=doc_id,
         group=str(meta["group"]),
-        lang=lang,
+        lang=cast(Lang, lang),
         title=str(meta["title"]),
         topics=tuple(topics),
         sources=tuple(sources),
-        status=status,
+        status=cast(Status, status),
         reviewed_by=str(meta.get("reviewed_by") or "") or None,
         reviewed_at=reviewed_at,
         body=body,
@@ -219,6 +235,12 @@ def _content_problems(doc: Document) -> Iterable[Problem]:
     found = detect(doc.body[:2000]).lang
     if found != doc.lang:
         yield Problem(doc.path, "lang", f"says {doc.lang} but the text reads as {found}")
+    todo = _TODO_LINE.search(doc.body)
+    if todo:
+        line = doc.body[todo.start():].splitlines()[0].strip()
+        line = line if len(line) <= 60 else line[:57] + "..."
+        yield Problem(doc.path, "body", f"still has a TODO ({line!r}): replace it with the "
+                      "real text", "warning" if doc.status == "draft" else "error")
 
 
 def load_corpus(
@@ -253,6 +275,9 @@ def _corpus_problems(
             yield Problem(doc.path, "group", f"group {doc.group!r} already has a {doc.lang} "
                           "document")
         groups[doc.group].add(doc.lang)
+        if doc.reviewed_at and (doc.reviewed_at - today).days > 1:
+            yield Problem(doc.path, "reviewed_at", f"{doc.reviewed_at} is in the future",
+                          "warning")
         if doc.published and doc.reviewed_at and (today - doc.reviewed_at).days > max_age:
             yield Problem(doc.path, "reviewed_at", f"last reviewed {doc.reviewed_at}, more "
                           f"than {max_age} days ago", "warning")

@@ -40,7 +40,9 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 PURGE_EVERY = 24 * 3600
 # Waits out up to this many 429 ``retry_after`` answers per request.
 RATE_LIMIT_RETRIES = 5
-CONCURRENT_UPDATES = 32
+CONCURRENT_UPDATES = 16
+# httpcore checks every pooled connection on each request: a small pool is faster.
+CONNECTION_POOL = 16
 POLL_TIMEOUT = 10
 
 
@@ -70,7 +72,7 @@ def build_application(settings: Settings, engine: Engine, *,
         .base_url(settings.telegram_base_url)
         .base_file_url(file_url(settings.telegram_base_url))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(CONCURRENT_UPDATES).connection_pool_size(CONNECTION_POOL)
         .connect_timeout(5).read_timeout(15).write_timeout(15).pool_timeout(10)
         .get_updates_connect_timeout(5).get_updates_read_timeout(POLL_TIMEOUT + 5)
         .job_queue(None)

@@ -52,21 +52,29 @@ def main_text(reply: Reply) -> str:
 
 def render_reply(reply: Reply, sources_heading: str, extra: list[str] | None = None) -> Rendered:
     """The messages for ``reply``; ``extra`` are already-HTML paragraphs added at the end."""
-    chunks = split_text(main_text(reply))
-    for paragraph in extra or []:
-        chunks = _append(chunks, paragraph)
-    if not reply.sources:
+    block = sources_html(sources_heading, reply.sources) if reply.sources else ""
+    chunks = _body_chunks(reply, extra or [], LIMIT)
+    if not block:
         return Rendered(chunks, None)
-    block = sources_html(sources_heading, reply.sources)
+    if len(chunks[-1]) + 2 + len(block) > LIMIT and len(block) <= LIMIT // 2:
+        # Leave room for the sources under the last part, so they can be toggled there.
+        chunks = _body_chunks(reply, extra or [], LIMIT - len(block) - 2)
     with_sources = f"{chunks[-1]}\n\n{block}"
     if len(with_sources) <= LIMIT:
         return Rendered([*chunks[:-1], with_sources], chunks[-1])
-    return Rendered(chunks + _pack([line for line in block.split("\n")], "\n"), None)
+    return Rendered(chunks + _pack(block.split("\n"), "\n"), None)
 
 
-def _append(chunks: list[str], paragraph: str) -> list[str]:
+def _body_chunks(reply: Reply, extra: list[str], limit: int) -> list[str]:
+    chunks = split_text(main_text(reply), limit)
+    for paragraph in extra:
+        chunks = _append(chunks, paragraph, limit)
+    return chunks
+
+
+def _append(chunks: list[str], paragraph: str, limit: int) -> list[str]:
     joined = f"{chunks[-1]}\n\n{paragraph}"
-    if len(joined) <= LIMIT:
+    if len(joined) <= limit:
         return [*chunks[:-1], joined]
     return [*chunks, paragraph]
 

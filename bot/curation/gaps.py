@@ -1,0 +1,121 @@
+"""What the corpus is missing: unanswered questions and 👎 feedback, anonymised.
+
+Both are stored in ``<data_dir>/gaps.sqlite`` as text stripped of personal data,
+with the language and the day: no user id, no chat id, no time of day. Entries
+older than ``settings.retention_days`` are purged whenever a new one is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.curation.pii import strip_personal_data
+from bot.models import Decision, Question, Reply
+from bot.settings import Settings, get_settings
+
+GAPS_FILE = "gaps.sqlite"
+NO_ANSWER, FEEDBACK = "no_answer", "feedback"
+_MAX_CHARS = 1000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    day TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    question TEXT NOT NULL,
+    reply TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS gaps_day ON gaps (day);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GapEntry:
+    """One stored question the corpus did not serve well."""
+
+    kind: str
+    day: dt.date
+    lang: str
+    question: str
+    reply: str = ""
+    reason: str = ""
+
+
+@contextlib.contextmanager
+def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(data_dir / GAPS_FILE, timeout=10)
+    try:
+        conn.executescript(_SCHEMA)
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def _store(settings: Settings, entry: GapEntry) -> None:
+    cutoff = entry.day - dt.timedelta(days=settings.retention_days)
+    with _connect(settings.data_dir) as conn:
+        conn.execute("INSERT INTO gaps (kind, day, lang, question, reply, reason) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     (entry.kind, entry.day.isoformat(), entry.lang, entry.question,
+                      entry.reply, entry.reason))
+        conn.execute("DELETE FROM gaps WHERE day < ?", (cutoff.isoformat(),))
+
+
+def _clean(text: str) -> str:
+    return strip_personal_data(text[:_MAX_CHARS])
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def record_gap(question: Question, reply: Reply, *, settings: Settings | None = None) -> bool:
+    """Engine listener: store a question the corpus does not cover.
+
+    Acts only when ``settings.record_gaps`` is on and the reply is ``no_answer``
+    with category ``uncovered``; returns whether something was stored. Use
+    ``functools.partial(record_gap, settings=...)`` for an engine with its own settings.
+    """
+    s = settings or get_settings()
+    if not s.record_gaps or reply.decision is not Decision.NO_ANSWER \
+            or reply.category != "uncovered":
+        return False
+    text = _clean(question.text)
+    if not text:
+        return False
+    _store(s, GapEntry(NO_ANSWER, _today(), reply.language, text))
+    return True
+
+
+def record_feedback(question: str, reply_text: str, reason: str, lang: str, *,
+                    settings: Settings | None = None) -> None:
+    """Store a 👎 on a reply.
+
+    ``question`` is the user's message, ``reply_text`` what Kelisim answered,
+    ``reason`` the user's short reason (may be empty) and ``lang`` the reply's
+    language (kk, ru or en). Personal data is stripped from all three texts;
+    nothing identifying the user is taken or stored.
+    """
+    s = settings or get_settings()
+    _store(s, GapEntry(FEEDBACK, _today(), lang, _clean(question), _clean(reply_text),
+                       _clean(reason)))
+
+
+def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]:
+    """Stored entries (oldest first), optionally only those from ``since`` on."""
+    if not (data_dir / GAPS_FILE).exists():
+        return []
+    with _connect(data_dir) as conn:
+        rows = conn.execute(
+            "SELECT kind, day, lang, question, reply, reason FROM gaps WHERE day >= ? "
+            "ORDER BY day, id", ((since or dt.date.min).isoformat(),)).fetchall()
+    return [GapEntry(kind, dt.date.fromisoformat(day), lang, q, r, why)
+            for kind, day, lang, q, r, why in rows]

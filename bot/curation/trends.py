@@ -1,0 +1,93 @@
+"""Anonymous usage counters for trend reports (``<data_dir>/trends.sqlite``).
+
+Only ``(ISO week, decision, category, topic, language) → count`` is kept: no
+text, no ids, no time finer than the week.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.models import Question, Reply
+from bot.settings import Settings, get_settings
+
+TRENDS_FILE = "trends.sqlite"
+NONE = "-"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counts (
+    week TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    category TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    language TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (week, decision, category, topic, language)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many replies of one kind in one week."""
+
+    week: str
+    decision: str
+    category: str
+    topic: str
+    language: str
+    n: int
+
+
+def iso_week(day: dt.date) -> str:
+    """``2026-W05``: sorts correctly as text."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@contextlib.contextmanager
+def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(data_dir / TRENDS_FILE, timeout=10)
+    try:
+        conn.executescript(_SCHEMA)
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def add(data_dir: Path, *, week: str, decision: str, category: str, topic: str,
+        language: str, n: int = 1) -> None:
+    """Add ``n`` to one counter."""
+    with _connect(data_dir) as conn:
+        conn.execute(
+            "INSERT INTO counts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(week, decision, category, topic, language) DO UPDATE SET n = n + excluded.n",
+            (week, decision, category or NONE, topic or NONE, language, n))
+
+
+def record_event(question: Question, reply: Reply, *, settings: Settings | None = None) -> None:
+    """Engine listener: count this reply (the question itself is not looked at).
+
+    Use ``functools.partial(record_event, settings=...)`` for an engine with its own settings.
+    """
+    s = settings or get_settings()
+    add(s.data_dir, week=iso_week(dt.datetime.now(dt.UTC).date()),
+        decision=reply.decision.value, category=reply.category, topic=reply.topic or NONE,
+        language=reply.language)
+
+
+def load_counts(data_dir: Path, *, since: dt.date | None = None) -> list[Count]:
+    """Every counter from the week of ``since`` on."""
+    if not (data_dir / TRENDS_FILE).exists():
+        return []
+    first = iso_week(since) if since else ""
+    with _connect(data_dir) as conn:
+        rows = conn.execute("SELECT week, decision, category, topic, language, n FROM counts "
+                            "WHERE week >= ? ORDER BY week", (first,)).fetchall()
+    return [Count(*row) for row in rows]

@@ -1,0 +1,167 @@
+"""Index builds: incremental, atomic, tolerant of bad documents; embedded and server Chroma."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.engine import Engine
+from bot.errors import IndexBuildError
+from bot.knowledge import store
+from bot.knowledge.embeddings import CachedEmbeddings, KelisimEmbeddings
+from bot.knowledge.index import build_index
+from bot.models import Decision, Question
+from bot.settings import PROJECT_ROOT, Settings
+from tests.conftest import make_settings
+
+CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
+GROUPS = ("secular-state", "jihad-meaning")
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    for group in GROUPS:
+        shutil.copytree(CORPUS / group, folder / group)
+    return folder
+
+
+def _settings(tmp_path: Path, corpus: Path, **extra: object) -> Settings:
+    return make_settings(tmp_path / "data", corpus_dir=corpus, **extra)
+
+
+def test_rebuild_reuses_vectors_and_unchanged_build_does_nothing(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
+) -> None:
+    s = _settings(tmp_path, small_corpus)
+    first = build_index(s, embeddings)
+    assert first.status == "built" and first.documents == 6 and first.reused == 0
+    again = build_index(s, embeddings)
+    assert again.status == "unchanged" and again.embedded == 0
+
+    doc = small_corpus / "jihad-meaning" / "en.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nA new closing sentence was added "
+                   "by an educator today for this test.\n", encoding="utf-8")
+    changed = build_index(s, embeddings)
+    assert changed.status == "built"
+    # Only the changed chunk(s) and the new sentence are embedded again.
+    assert 0 < changed.embedded <= 3
+    assert changed.reused == changed.chunks + changed.sentences - changed.embedded
+
+
+def test_invalid_documents_are_skipped_with_a_message(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
+) -> None:
+    bad = small_corpus / "broken" / "en.md"
+    bad.parent.mkdir()
+    bad.write_text("---\nid: broken-en\nlang: fr\n---\nText\n", encoding="utf-8")
+    report = build_index(_settings(tmp_path, small_corpus), embeddings)
+    assert report.documents == 6
+    messages = [str(p) for p in report.errors]
+    assert any("broken/en.md: lang: must be one of kk, ru, en" in m for m in messages)
+    assert any("broken/en.md: sources: is required" in m for m in messages)
+
+
+class _Exploding(KelisimEmbeddings):
+    name = "exploding"
+
+    def __init__(self, inner: KelisimEmbeddings, after: int) -> None:
+        self.inner, self.left = inner, after
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.left -= len(texts)
+        if self.left < 0:
+            raise RuntimeError("disk full")
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def test_a_failed_build_leaves_the_previous_index_serving(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
+) -> None:
+    s = _settings(tmp_path, small_corpus)
+    build_index(s, embeddings)
+    client = store.make_client(s)
+    before = store.read_pointer(client)
+    assert before is not None
+    with pytest.raises(IndexBuildError):
+        build_index(s, _Exploding(embeddings, after=40), rebuild=True, client=client)
+    assert store.read_pointer(client) == before
+    names = store.collection_names(client)
+    assert sorted(n for n in names if n.startswith(store.PREFIX)) == sorted(
+        [before.chunks, before.sentences])
+    engine = Engine(s, embeddings=embeddings, client=client)
+    assert engine.answer(Question("Что такое джихад?")).decision is Decision.ANSWER
+
+
+def test_cached_embeddings_embed_only_unknown_text(embeddings: KelisimEmbeddings) -> None:
+    cache: dict[str, list[float]] = {}
+    cached = CachedEmbeddings(embeddings, cache)
+    cached.embed_documents(["one", "two"])
+    cached.embed_documents(["two", "three"])
+    assert cached.embedded == 3
+
+
+def test_running_engine_picks_up_a_rebuilt_index(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = _settings(tmp_path, small_corpus)
+    build_index(s, embeddings)
+    engine = Engine(s, embeddings=embeddings)
+    assert engine.answer(Question("What is a secular state?")).decision is Decision.ANSWER
+    shutil.rmtree(small_corpus / "secular-state")
+    build_index(s, embeddings)
+    monkeypatch.setattr("bot.engine.retrieval.RELOAD_CHECK_SECONDS", 0.0)
+    reply = engine.answer(Question("What does it mean that Kazakhstan is a secular state?"))
+    assert all(not src.id.startswith("secular-state") for src in reply.sources)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    chroma = Path(shutil.which("chroma") or PROJECT_ROOT / ".venv" / "bin" / "chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("chroma server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_chroma_server_mode(tmp_path: Path, small_corpus: Path,
+                            embeddings: KelisimEmbeddings, chroma_server: str) -> None:
+    s = _settings(tmp_path, small_corpus, chroma_url=chroma_server)
+    report = build_index(s, embeddings)
+    assert report.status == "built"
+    assert not (s.index_dir / "chroma.sqlite3").exists()
+    engine = Engine(s, embeddings=embeddings)
+    reply = engine.answer(Question("Зайырлы мемлекет деген не?"))
+    assert reply.decision is Decision.ANSWER and reply.sources[0].id == "secular-state-kk"
+    assert build_index(s, embeddings).status == "unchanged"
