@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from langchain_chroma import Chroma
+from langchain_core.documents import Document as LCDocument
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
@@ -31,10 +32,18 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def _join_documents(docs: list[LCDocument]) -> str:
+    return "\n\n".join(d.page_content for d in docs)
+
+
 def _questions() -> list[str]:
     folder = PROJECT_ROOT / "evaluation" / "datasets"
-    rows = [json.loads(line) for path in sorted((folder / "retrieval").glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for path in sorted((folder / "retrieval").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return [r["text"] for r in rows]
 
 
@@ -54,26 +63,38 @@ def bench_answers() -> None:
         engine.policy.decide(q, lang="en", vector=vec)
         policy.append((time.perf_counter() - t) * 1000)
     generation = engine.retriever.generation
-    store = Chroma(collection_name=generation.chunks, embedding_function=engine.embeddings,
-                   client=engine.client, create_collection_if_not_exists=False)
-    prompt = ChatPromptTemplate.from_messages([("system", "Answer from the context."),
-                                               ("human", "{context}\n\n{question}")])
-    chain = ({"context": store.as_retriever(search_kwargs={"k": 8})
-              | RunnableLambda(lambda docs: "\n\n".join(d.page_content for d in docs)),
-              "question": RunnablePassthrough()} | prompt)
+    store = Chroma(
+        collection_name=generation.chunks,
+        embedding_function=engine.embeddings,
+        client=engine.client,
+        create_collection_if_not_exists=False,
+    )
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Answer from the context."), ("human", "{context}\n\n{question}")]
+    )
+    chain = {
+        "context": store.as_retriever(search_kwargs={"k": 8}) | RunnableLambda(_join_documents),
+        "question": RunnablePassthrough(),
+    } | prompt
     base = []
     for q in questions:
         engine.embeddings._cached_query.cache_clear()  # fair: the baseline embeds every time
         t = time.perf_counter()
         chain.invoke(q)
         base.append((time.perf_counter() - t) * 1000)
-    print(f"answers ({len(questions)} questions, offline extractive): "
-          f"p50 {_pct(ours, 50):.1f} ms, p95 {_pct(ours, 95):.1f} ms")
-    print(f"  LangChain retriever+prompt baseline (no generation): p50 {_pct(base, 50):.1f} ms, "
-          f"p95 {_pct(base, 95):.1f} ms; ratio ours/baseline p95 "
-          f"{_pct(ours, 95) / _pct(base, 95):.2f}")
-    print(f"safety policy alone (query vector given): p50 {_pct(policy, 50):.2f} ms, "
-          f"p95 {_pct(policy, 95):.2f} ms")
+    print(
+        f"answers ({len(questions)} questions, offline extractive): "
+        f"p50 {_pct(ours, 50):.1f} ms, p95 {_pct(ours, 95):.1f} ms"
+    )
+    print(
+        f"  LangChain retriever+prompt baseline (no generation): p50 {_pct(base, 50):.1f} ms, "
+        f"p95 {_pct(base, 95):.1f} ms; ratio ours/baseline p95 "
+        f"{_pct(ours, 95) / _pct(base, 95):.2f}"
+    )
+    print(
+        f"safety policy alone (query vector given): p50 {_pct(policy, 50):.2f} ms, "
+        f"p95 {_pct(policy, 95):.2f} ms"
+    )
 
 
 def bench_index() -> None:
@@ -87,19 +108,33 @@ def bench_index() -> None:
         t = time.perf_counter()
         again = build_index(s, engine.embeddings)
         unchanged = time.perf_counter() - t
-    print(f"index build, corpus ({first.documents} documents, {first.chunks} passages, "
-          f"{first.sentences} sentences): {full:.1f} s; rebuild with nothing changed "
-          f"({again.status}): {unchanged:.2f} s")
+    print(
+        f"index build, corpus ({first.documents} documents, {first.chunks} passages, "
+        f"{first.sentences} sentences): {full:.1f} s; rebuild with nothing changed "
+        f"({again.status}): {unchanged:.2f} s"
+    )
     rng = np.random.default_rng(7)
     words = [w for line in _questions() for w in line.split()]
     docs = []
     for i in range(1000):
-        body = "\n\n".join("## Part %d\n\n" % j + " ".join(rng.choice(words, 60)) + "."
-                           for j in range(5))
-        docs.append(Document(Path(f"synthetic-{i}.md"), f"synthetic-{i}-en", f"synthetic-{i}",
-                             "en", f"Synthetic {i}", ("synthetic",),
-                             (SourceRef("Synthetic", "https://example.org", None),),
-                             "published", "bench", None, body))
+        body = "\n\n".join(
+            f"## Part {j}\n\n" + " ".join(rng.choice(words, 60)) + "." for j in range(5)
+        )
+        docs.append(
+            Document(
+                Path(f"synthetic-{i}.md"),
+                f"synthetic-{i}-en",
+                f"synthetic-{i}",
+                "en",
+                f"Synthetic {i}",
+                ("synthetic",),
+                (SourceRef("Synthetic", "https://example.org", None),),
+                "published",
+                "bench",
+                None,
+                body,
+            )
+        )
     with tempfile.TemporaryDirectory() as tmp:
         s = settings.model_copy(update={"data_dir": Path(tmp)})
         t = time.perf_counter()
@@ -108,8 +143,10 @@ def bench_index() -> None:
         t = time.perf_counter()
         build_index(s, engine.embeddings, documents=docs)
         synthetic_again = time.perf_counter() - t
-    print(f"index build, synthetic corpus ({report.chunks} passages, {report.sentences} "
-          f"sentences): {synthetic:.1f} s; nothing changed: {synthetic_again:.2f} s")
+    print(
+        f"index build, synthetic corpus ({report.chunks} passages, {report.sentences} "
+        f"sentences): {synthetic:.1f} s; nothing changed: {synthetic_again:.2f} s"
+    )
 
 
 def main() -> None:

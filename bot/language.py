@@ -25,35 +25,193 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # the older apostrophe alphabet and informal spellings). Ambiguous with English
 # words ("men", "bar", "ne") are counted only beside an unambiguous one.
 _KK_LATIN_STRONG = frozenset(
-    """
-    qalai qalay qalaı kalay kalai jasaidy jasaydy jasau ait aitshy qandai qandaı qanday nege nelikten kim kımge kimge degen degenimiz
-    bolady bolady ma bola bolsa bolmaıdy bolmaidy emes jaqsy jaksy zhaksy jaman kerek
-    qajet kömek komek komektes kömektes memleket memlekettik zaiyrly zaıyrly zayyrly din
-    dinı dini dinge dindar diniy qazaqstan kazakhstanda qazaqstanda qazaq kazak jastar
-    zhastar jasospirim ata ana bauyr dos dosym dosymnyn menın menin senın senin onyń
-    onyn bizdin sender olar qaida kaida qaıda turaly jaily jaıly zhaily otbasy aqsha
-    bilemin bilmeimin bilmeımin aitshy aıtshy aitshi tusindir túsindir túsіndіr
-    islamda namaz oraza mesit meshit sálem salem rahmet rakhmet raqmet
-    jazyqsyz quranda sheshim zań zany
-    """.split()
+    [
+        "qalai",
+        "qalay",
+        "qalaı",
+        "kalay",
+        "kalai",
+        "jasaidy",
+        "jasaydy",
+        "jasau",
+        "ait",
+        "aitshy",
+        "qandai",
+        "qandaı",
+        "qanday",
+        "nege",
+        "nelikten",
+        "kim",
+        "kımge",
+        "kimge",
+        "degen",
+        "degenimiz",
+        "bolady",
+        "bolady",
+        "ma",
+        "bola",
+        "bolsa",
+        "bolmaıdy",
+        "bolmaidy",
+        "emes",
+        "jaqsy",
+        "jaksy",
+        "zhaksy",
+        "jaman",
+        "kerek",
+        "qajet",
+        "kömek",
+        "komek",
+        "komektes",
+        "kömektes",
+        "memleket",
+        "memlekettik",
+        "zaiyrly",
+        "zaıyrly",
+        "zayyrly",
+        "din",
+        "dinı",
+        "dini",
+        "dinge",
+        "dindar",
+        "diniy",
+        "qazaqstan",
+        "kazakhstanda",
+        "qazaqstanda",
+        "qazaq",
+        "kazak",
+        "jastar",
+        "zhastar",
+        "jasospirim",
+        "ata",
+        "ana",
+        "bauyr",
+        "dos",
+        "dosym",
+        "dosymnyn",
+        "menın",
+        "menin",
+        "senın",
+        "senin",
+        "onyń",
+        "onyn",
+        "bizdin",
+        "sender",
+        "olar",
+        "qaida",
+        "kaida",
+        "qaıda",
+        "turaly",
+        "jaily",
+        "jaıly",
+        "zhaily",
+        "otbasy",
+        "aqsha",
+        "bilemin",
+        "bilmeimin",
+        "bilmeımin",
+        "aitshy",
+        "aıtshy",
+        "aitshi",
+        "tusindir",
+        "túsindir",
+        "túsіndіr",
+        "islamda",
+        "namaz",
+        "oraza",
+        "mesit",
+        "meshit",
+        "sálem",
+        "salem",
+        "rahmet",
+        "rakhmet",
+        "raqmet",
+        "jazyqsyz",
+        "quranda",
+        "sheshim",
+        "zań",
+        "zany",
+    ]
 )
-_KK_LATIN_WEAK = frozenset("men sen ol biz ne ma me ba be pa pe bar joq jok da de ta te".split())
+_KK_LATIN_WEAK = frozenset(
+    [
+        "men",
+        "sen",
+        "ol",
+        "biz",
+        "ne",
+        "ma",
+        "me",
+        "ba",
+        "be",
+        "pa",
+        "pe",
+        "bar",
+        "joq",
+        "jok",
+        "da",
+        "de",
+        "ta",
+        "te",
+    ]
+)
 _KK_LATIN_SUFFIX = re.compile(
     r"(dyń|dıń|nyń|nıń|ǵa|ge|qa|ke|lar|ler|dar|der|tar|ter|daǵy|degi|dyn|nyn|ghy|gy)$"
 )
 
 # Latin → Cyrillic for Kazakh (2021 official alphabet plus common informal digraphs).
 _TRANSLIT_DIGRAPHS = (
-    ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("gh", "ғ"), ("kh", "х"), ("ng", "ң"),
-    ("ts", "ц"), ("yu", "ю"), ("ya", "я"), ("yo", "ё"),
+    ("sh", "ш"),
+    ("ch", "ч"),
+    ("zh", "ж"),
+    ("gh", "ғ"),
+    ("kh", "х"),
+    ("ng", "ң"),
+    ("ts", "ц"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("yo", "ё"),
 )
 _GLIDE = re.compile(r"([aeoáó])[iı](?![aeiouáóúı])")
 _TRANSLIT_LETTERS = {
-    "a": "а", "á": "ә", "ä": "ә", "b": "б", "v": "в", "g": "г", "ǵ": "ғ", "ğ": "ғ",
-    "d": "д", "e": "е", "j": "ж", "z": "з", "ı": "ы", "i": "і", "y": "ы", "k": "к",
-    "q": "қ", "l": "л", "m": "м", "n": "н", "ń": "ң", "ñ": "ң", "o": "о", "ó": "ө",
-    "ö": "ө", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "ú": "ұ", "ū": "ұ",
-    "ü": "ү", "f": "ф", "h": "һ", "c": "с", "w": "у", "x": "х",
+    "a": "а",
+    "á": "ә",
+    "ä": "ә",
+    "b": "б",
+    "v": "в",
+    "g": "г",
+    "ǵ": "ғ",
+    "ğ": "ғ",
+    "d": "д",
+    "e": "е",
+    "j": "ж",
+    "z": "з",
+    "ı": "ы",
+    "i": "і",
+    "y": "ы",
+    "k": "к",
+    "q": "қ",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "ń": "ң",
+    "ñ": "ң",
+    "o": "о",
+    "ó": "ө",
+    "ö": "ө",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "ú": "ұ",
+    "ū": "ұ",
+    "ü": "ү",
+    "f": "ф",
+    "h": "һ",
+    "c": "с",
+    "w": "у",
+    "x": "х",
 }
 
 
@@ -130,8 +288,9 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
     if latin > cyr:
         score = _kazakh_latin_score(words)
         if score >= 0.5:
-            return Detection("kk", min(1.0, score), kazakh_latin=True,
-                             cyrillic=transliterate_kazakh(text))
+            return Detection(
+                "kk", min(1.0, score), kazakh_latin=True, cyrillic=transliterate_kazakh(text)
+            )
     lang, prob = _identifier().classify(text)
     lang = lang if lang in LANGS else "en"
     if latin > cyr and lang != "en":

@@ -23,9 +23,14 @@ PROJECT_INDEX = PROJECT_ROOT / "data" / "index"
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings isolated from the developer's environment and .env file."""
-    values: dict[str, object] = {"data_dir": data_dir, "chroma_url": None,
-                                 "generator": "extractive", "telegram_token": None,
-                                 "llm_base_url": None, "guard_base_url": None}
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "chroma_url": None,
+        "generator": "extractive",
+        "telegram_token": None,
+        "llm_base_url": None,
+        "guard_base_url": None,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -14,7 +14,13 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_every_setting_is_in_the_configuration_table() -> None:
     for name, field in Settings.model_fields.items():
-        row = next((line for line in README.splitlines()
-                    if line.startswith(f"| `KELISIM_{name.upper()}` |")), None)
+        row = next(
+            (
+                line
+                for line in README.splitlines()
+                if line.startswith(f"| `KELISIM_{name.upper()}` |")
+            ),
+            None,
+        )
         assert row is not None, f"KELISIM_{name.upper()} missing from README"
         assert (field.description or "") in row

@@ -13,8 +13,8 @@ from bot.errors import KelisimError
 app = typer.Typer(
     name="kelisim",
     help="Kelisim: grounded, safe answers about religion, the secular state and traditional "
-    "values, in Kazakh, Russian and English.\n\nStart with `kelisim ask \"What is a secular "
-    "state?\"` or `kelisim chat`. Settings come from KELISIM_* environment variables or .env "
+    'values, in Kazakh, Russian and English.\n\nStart with `kelisim ask "What is a secular '
+    'state?"` or `kelisim chat`. Settings come from KELISIM_* environment variables or .env '
     "(see the README).",
     no_args_is_help=True,
     add_completion=False,

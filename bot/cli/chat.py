@@ -13,13 +13,21 @@ from bot.models import Decision, Lang, Question, Reply, Turn
 
 LangOption = Annotated[
     str | None,
-    typer.Option("--lang", "-l", help="Answer in this language (kk, ru or en) instead of "
-                 "the detected one.", case_sensitive=False),
+    typer.Option(
+        "--lang",
+        "-l",
+        help="Answer in this language (kk, ru or en) instead of the detected one.",
+        case_sensitive=False,
+    ),
 ]
 
 _COLOURS = {
-    Decision.ANSWER: "green", Decision.NO_ANSWER: "yellow", Decision.REFUSE: "red",
-    Decision.CRISIS: "magenta", Decision.REDIRECT: "cyan", Decision.OUT_OF_SCOPE: "blue",
+    Decision.ANSWER: "green",
+    Decision.NO_ANSWER: "yellow",
+    Decision.REFUSE: "red",
+    Decision.CRISIS: "magenta",
+    Decision.REDIRECT: "cyan",
+    Decision.OUT_OF_SCOPE: "blue",
 }
 
 
@@ -34,8 +42,10 @@ def _lang(value: str | None) -> Lang | None:
 
 def _show(reply: Reply, explain: bool) -> None:
     colour = _COLOURS[reply.decision]
-    console.print(f"[bold {colour}]{reply.decision.value}[/] [dim]{reply.category} · "
-                  f"{reply.language} · {reply.latency_ms:.0f} ms[/]")
+    console.print(
+        f"[bold {colour}]{reply.decision.value}[/] [dim]{reply.category} · "
+        f"{reply.language} · {reply.latency_ms:.0f} ms[/]"
+    )
     console.print(escape(reply.text))
     if explain:
         console.print("[dim]" + escape("\n".join(reply.explanation)) + "[/]")
@@ -44,10 +54,10 @@ def _show(reply: Reply, explain: bool) -> None:
 def ask(
     text: Annotated[str, typer.Argument(help="The question, in quotes.")],
     lang: LangOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]
-    = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Show which rule, exemplars and "
-                                          "passages decided.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show which rule, exemplars and passages decided.")
+    ] = False,
 ) -> None:
     """Answer one question.
 
@@ -66,8 +76,7 @@ def ask(
 
 def chat(
     lang: LangOption = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Show why after each reply.")]
-    = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show why after each reply.")] = False,
 ) -> None:
     """Talk to Kelisim in the terminal. `/reset` clears the memory, `/quit` leaves."""
     s = settings()
@@ -76,9 +85,11 @@ def chat(
 
     engine = get_engine(s)
     history: list[Turn] = []
-    console.print("[bold]Kelisim[/] — ask about religion, the secular state, traditional "
-                  "values or manipulation, in Kazakh, Russian or English. "
-                  "[dim]/reset clears the memory, /quit leaves.[/]")
+    console.print(
+        "[bold]Kelisim[/] — ask about religion, the secular state, traditional "
+        "values or manipulation, in Kazakh, Russian or English. "
+        "[dim]/reset clears the memory, /quit leaves.[/]"
+    )
     while True:
         try:
             text = console.input("[bold cyan]you>[/] ")
@@ -92,8 +103,9 @@ def chat(
             history.clear()
             console.print("[dim]Memory cleared.[/]")
             continue
-        reply = engine.answer(Question(text, lang=_lang(lang), history=tuple(history),
-                                       explain=explain))
+        reply = engine.answer(
+            Question(text, lang=_lang(lang), history=tuple(history), explain=explain)
+        )
         _show(reply, explain)
         history.extend([Turn("user", text), Turn("assistant", reply.body)])
         del history[: max(0, len(history) - s.history_turns)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from bot.cli.common import console, err_console, settings
@@ -23,9 +23,15 @@ def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> int:
     from bot.knowledge.embeddings import get_embeddings
     from bot.knowledge.index import build_index
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err_console, transient=True, disable=quiet) as progress:
-        tasks: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
 
         def on_progress(label: str, done: int, total: int) -> None:
             if label not in tasks:
@@ -36,19 +42,27 @@ def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> int:
     for problem in report.errors:
         err_console.print(f"[yellow]skipped[/] {escape(str(problem))}", soft_wrap=True)
     if report.status == "unchanged":
-        console.print(f"Index is up to date: {report.documents} documents, {report.chunks} "
-                      f"passages, {report.sentences} sentences ({report.seconds:.2f} s).")
+        console.print(
+            f"Index is up to date: {report.documents} documents, {report.chunks} "
+            f"passages, {report.sentences} sentences ({report.seconds:.2f} s)."
+        )
     else:
-        console.print(f"Index built: {report.documents} documents, {report.chunks} passages, "
-                      f"{report.sentences} sentences; embedded {report.embedded}, reused "
-                      f"{report.reused} ({report.seconds:.1f} s).")
+        console.print(
+            f"Index built: {report.documents} documents, {report.chunks} passages, "
+            f"{report.sentences} sentences; embedded {report.embedded}, reused "
+            f"{report.reused} ({report.seconds:.1f} s)."
+        )
     return len({p.path for p in report.errors})
 
 
 @app.command()
 def build(
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything instead of "
-                                          "reusing vectors of unchanged text.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Re-embed everything instead of reusing vectors of unchanged text."
+        ),
+    ] = False,
 ) -> None:
     """Index the published documents. Invalid ones are skipped and listed; the index that is
     serving stays in place until the new one is complete."""
@@ -66,8 +80,9 @@ def validate(
         colour = "red" if problem.severity == "error" else "yellow"
         console.print(f"[{colour}]{escape(str(problem))}[/]", highlight=False, soft_wrap=True)
     bad = len({p.path for p in corpus.errors})
-    console.print(f"{len(corpus.documents)} valid documents, {bad} invalid, "
-                  f"{len(corpus.warnings)} warnings.")
+    console.print(
+        f"{len(corpus.documents)} valid documents, {bad} invalid, {len(corpus.warnings)} warnings."
+    )
     if bad or (strict and corpus.warnings):
         raise typer.Exit(1)
 
@@ -100,5 +115,7 @@ def stats() -> None:
         table.add_row(group, *(cover[group].get(lang, "—") for lang in LANGS))
     console.print(table)
     counts = Counter(doc.status for doc in corpus.documents)
-    console.print(f"published: {counts['published']}  draft: {counts['draft']}  "
-                  f"invalid: {len({p.path for p in corpus.errors})}")
+    console.print(
+        f"published: {counts['published']}  draft: {counts['draft']}  "
+        f"invalid: {len({p.path for p in corpus.errors})}"
+    )

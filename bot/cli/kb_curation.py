@@ -169,12 +169,13 @@ def gaps(
         "--similarity", min=0.5, max=1.0, help="How alike questions must be to group them "
         "(cosine).")] = 0.9,
 ) -> None:
-    """What the corpus is missing: unanswered questions and 👎 feedback, grouped by meaning."""
+    """What the corpus is missing: unanswered questions and 👎 feedback (the Telegram bot's
+    included), grouped by meaning."""
     from bot.curation.clustering import cluster_gaps
-    from bot.curation.gaps import load_gaps
+    from bot.curation.gaps import FEEDBACK, load_all
 
     s = settings()
-    entries = load_gaps(s.data_dir, since=since.date() if since else None)
+    entries = load_all(s, since=since.date() if since else None)
     if not entries:
         console.print("No unanswered questions or 👎 feedback recorded"
                       + (f" since {since.date()}." if since else "."))
@@ -185,8 +186,8 @@ def gaps(
     for i, cluster in enumerate(clusters[:limit], 1):
         example = cluster.example
         cell = escape(example.question)
-        if example.reason:
-            cell += f"\n[dim]👎 {escape(example.reason)}[/]"
+        if example.kind == FEEDBACK:
+            cell += f"\n[dim]👎 {escape(example.reason or 'feedback, no reason given')}[/]"
         table.add_row(str(i), str(cluster.count), str(cluster.feedback or ""),
                       ",".join(cluster.langs), cluster.last_day, cell)
     console.print(table)

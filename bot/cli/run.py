@@ -15,9 +15,11 @@ def run() -> None:
 
         bot_command.bot()
         return
-    console.print("[dim]No Telegram token configured: opening the terminal chat. To connect "
-                  "Telegram, put KELISIM_TELEGRAM_TOKEN=<token from @BotFather> in .env and run "
-                  "`make run` again.[/]")
+    console.print(
+        "[dim]No Telegram token configured: opening the terminal chat. To connect "
+        "Telegram, put KELISIM_TELEGRAM_TOKEN=<token from @BotFather> in .env and run "
+        "`make run` again.[/]"
+    )
     from bot.cli.chat import chat
 
     chat(lang=None, explain=False)

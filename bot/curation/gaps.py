@@ -1,8 +1,13 @@
 """What the corpus is missing: unanswered questions and 👎 feedback, anonymised.
 
-Both are stored in ``<data_dir>/gaps.sqlite`` as text stripped of personal data,
-with the language and the day: no user id, no chat id, no time of day. Entries
-older than ``settings.retention_days`` are purged whenever a new one is stored.
+Unanswered questions are stored in ``<data_dir>/gaps.sqlite`` as text stripped of
+personal data, with the language and the day: no user id, no chat id, no time of
+day. Entries older than ``settings.retention_days`` are purged whenever a new one
+is stored.
+
+The Telegram bot's 👎 cases stay in its own store, where ``/forget`` can still
+delete them; :func:`load_all` reads them at listing time (without the user hash,
+stripped the same way) and lists them with the rest.
 """
 
 from __future__ import annotations
@@ -119,3 +124,33 @@ def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]
             "ORDER BY day, id", ((since or dt.date.min).isoformat(),)).fetchall()
     return [GapEntry(kind, dt.date.fromisoformat(day), lang, q, r, why)
             for kind, day, lang, q, r, why in rows]
+
+
+def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
+    """The Telegram bot's 👎 cases (oldest first), anonymised like every other entry."""
+    from bot.telegram.store import DB_NAME, Store
+
+    path = settings.data_dir / DB_NAME
+    if not path.exists():
+        return []
+    store = Store(path)
+    try:
+        cases = store.cases("down")
+    finally:
+        store.close()
+    entries = []
+    for case in reversed(cases):
+        day = dt.datetime.fromtimestamp(case.created_at, dt.UTC).date()
+        question = _clean(case.question or "")
+        if not question or (since is not None and day < since):
+            continue
+        entries.append(GapEntry(FEEDBACK, day, case.lang, question, _clean(case.reply or ""),
+                                _clean(case.reason or "")))
+    return entries
+
+
+def load_all(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
+    """Unanswered questions and 👎 feedback from every front end, oldest first."""
+    entries = load_gaps(settings.data_dir, since=since) + telegram_feedback(settings,
+                                                                            since=since)
+    return sorted(entries, key=lambda e: e.day)

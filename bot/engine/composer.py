@@ -53,8 +53,9 @@ def mmr(query: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA)
     return chosen
 
 
-def select_quotes(query: np.ndarray, doc_ids: list[str], retriever: Retriever,
-                  max_sentences: int) -> list[Quote]:
+def select_quotes(
+    query: np.ndarray, doc_ids: list[str], retriever: Retriever, max_sentences: int
+) -> list[Quote]:
     """The sentences to quote from ``doc_ids`` (ranked documents), in reading order."""
     pool: list[tuple[DocInfo, str, int, np.ndarray]] = []
     for doc_id in doc_ids:
@@ -70,10 +71,14 @@ def select_quotes(query: np.ndarray, doc_ids: list[str], retriever: Retriever,
     relevance = vectors @ query
     picked = mmr(query, vectors, max_sentences)
     top = float(relevance.max())
-    kept = [i for n, i in enumerate(picked)
-            if n < MIN_SENTENCES or relevance[i] >= top - RELEVANCE_MARGIN]
-    quotes = [Quote(pool[i][0], pool[i][1], pool[i][2], float(relevance[i]), pool[i][3])
-              for i in kept]
+    kept = [
+        i
+        for n, i in enumerate(picked)
+        if n < MIN_SENTENCES or relevance[i] >= top - RELEVANCE_MARGIN
+    ]
+    quotes = [
+        Quote(pool[i][0], pool[i][1], pool[i][2], float(relevance[i]), pool[i][3]) for i in kept
+    ]
     rank = {doc_id: n for n, doc_id in enumerate(doc_ids)}
     return sorted(quotes, key=lambda q: (rank[q.doc.id], q.position))
 

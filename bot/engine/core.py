@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 GROUP_MARGIN = 0.03
 MAX_GROUPS = 2
 
-Listener = Callable[[Question, Reply], None]
+Listener = Callable[[Question, Reply], object]
 
 
 class Engine:
@@ -61,8 +61,9 @@ class Engine:
             self._generator = LLMGenerator(settings, self.prompts)
         from bot.engine.guard import OutputGuard
 
-        self.guard = OutputGuard(self.policy, self.embeddings, settings.support_threshold,
-                                 self.prompts)
+        self.guard = OutputGuard(
+            self.policy, self.embeddings, settings.support_threshold, self.prompts
+        )
         # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
         self.listeners: list[Listener] = self._default_listeners() if record else []
 
@@ -71,8 +72,10 @@ class Engine:
         from bot.curation.gaps import record_gap
         from bot.curation.trends import record_event
 
-        return [partial(record_gap, settings=self.settings),
-                partial(record_event, settings=self.settings)]
+        return [
+            partial(record_gap, settings=self.settings),
+            partial(record_event, settings=self.settings),
+        ]
 
     # ------------------------------------------------------------------ public
     def answer(self, question: Question) -> Reply:
@@ -93,43 +96,77 @@ class Engine:
         clean = clean_input(question.text, settings.max_input_chars)
         detection = detect(clean.text, preferred=question.preferred_lang)
         lang: Lang = question.lang or detection.lang
-        notices = [prompts.text(lang, "truncated", limit=settings.max_input_chars)] \
-            if clean.truncated else []
+        notices = (
+            [prompts.text(lang, "truncated", limit=settings.max_input_chars)]
+            if clean.truncated
+            else []
+        )
         if clean.empty or clean.no_words:
             text = prompts.text(lang, "empty")
             return Reply(Decision.NO_ANSWER, "empty", lang, text, body=text, notices=notices)
 
         search_text = detection.cyrillic or clean.text
         vector = self.embeddings.query_vector(search_text)
-        verdict = self.policy.decide(clean.text, lang=lang, history=question.history,
-                                     vector=vector, alt_text=detection.cyrillic)
-        explanation = [f"language: {lang} ({detection.confidence:.2f}"
-                       f"{', Latin-script Kazakh' if detection.kazakh_latin else ''})",
-                       *verdict.reasons]
+        verdict = self.policy.decide(
+            clean.text,
+            lang=lang,
+            history=question.history,
+            vector=vector,
+            alt_text=detection.cyrillic,
+        )
+        explanation = [
+            f"language: {lang} ({detection.confidence:.2f}"
+            f"{', Latin-script Kazakh' if detection.kazakh_latin else ''})",
+            *verdict.reasons,
+        ]
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
         return self._grounded(clean.text, vector, lang, verdict, notices, explanation)
 
-    def _templated(self, verdict: Verdict, lang: Lang, notices: list[str],
-                   explanation: list[str]) -> Reply:
+    def _templated(
+        self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
+    ) -> Reply:
         text = templated(self.prompts, verdict.decision, verdict.category, lang)
         text = _with_notices(text, notices)
-        return Reply(verdict.decision, verdict.category, lang, text, body=text,
-                     notices=notices, explanation=explanation)
+        return Reply(
+            verdict.decision,
+            verdict.category,
+            lang,
+            text,
+            body=text,
+            notices=notices,
+            explanation=explanation,
+        )
 
-    def _grounded(self, text: str, vector: np.ndarray, lang: Lang, verdict: Verdict,
-                  notices: list[str], explanation: list[str]) -> Reply:
+    def _grounded(
+        self,
+        text: str,
+        vector: np.ndarray,
+        lang: Lang,
+        verdict: Verdict,
+        notices: list[str],
+        explanation: list[str],
+    ) -> Reply:
         settings = self.settings
         passages = self.retriever.search(vector, settings.top_k, lang)
         best = max((p.score for p in passages[:3]), default=0.0)
-        explanation.append(f"retrieval: best passage {best:.3f} "
-                           f"(threshold {settings.relevance_threshold:.3f})"
-                           + (f" from {passages[0].doc_id}" if passages else ""))
+        explanation.append(
+            f"retrieval: best passage {best:.3f} "
+            f"(threshold {settings.relevance_threshold:.3f})"
+            + (f" from {passages[0].doc_id}" if passages else "")
+        )
         if best < settings.relevance_threshold:
             body = no_answer(self.prompts, lang, self.retriever.topics(lang))
-            return Reply(Decision.NO_ANSWER, "uncovered", lang, _with_notices(body, notices),
-                         body=body, notices=notices, explanation=explanation,
-                         passages=passages[:3])
+            return Reply(
+                Decision.NO_ANSWER,
+                "uncovered",
+                lang,
+                _with_notices(body, notices),
+                body=body,
+                notices=notices,
+                explanation=explanation,
+                passages=passages[:3],
+            )
         doc_ids = self._choose_documents(passages, lang)
         explanation.append(f"documents: {', '.join(doc_ids)}")
         reply = None
@@ -156,8 +193,9 @@ class Engine:
                 chosen.append(doc_id)
         return chosen
 
-    def _extractive(self, vector: np.ndarray, lang: Lang, doc_ids: list[str],
-                    explanation: list[str]) -> Reply:
+    def _extractive(
+        self, vector: np.ndarray, lang: Lang, doc_ids: list[str], explanation: list[str]
+    ) -> Reply:
         quotes = select_quotes(vector, doc_ids, self.retriever, self.settings.max_sentences)
         body, cited = render(quotes)
         intro = self.prompts.text(lang, "answer_intro")
@@ -166,19 +204,37 @@ class Engine:
             names = ", ".join(self.prompts.value(lang, "language_names")[f] for f in foreign)
             intro += "\n" + self.prompts.text(lang, "other_language_note", languages=names)
         body = f"{intro}\n\n{body}"
-        explanation.append(f"composer: {len(quotes)} sentences, relevance "
-                           + ", ".join(f"{q.relevance:.3f}" for q in quotes))
+        explanation.append(
+            f"composer: {len(quotes)} sentences, relevance "
+            + ", ".join(f"{q.relevance:.3f}" for q in quotes)
+        )
         return self._cited_reply(lang, body, cited, "extractive", explanation)
 
-    def _cited_reply(self, lang: Lang, body: str, cited: list, generator: str,
-                     explanation: list[str]) -> Reply:
+    def _cited_reply(
+        self, lang: Lang, body: str, cited: list, generator: str, explanation: list[str]
+    ) -> Reply:
         text = f"{body}\n\n{sources_block(self.prompts, lang, cited)}"
         sources = [Source(d.id, d.title, d.url, d.lang) for d in cited]
-        return Reply(Decision.ANSWER, "", lang, text, sources=sources, body=body,
-                     generator=generator, explanation=explanation)
+        return Reply(
+            Decision.ANSWER,
+            "",
+            lang,
+            text,
+            sources=sources,
+            body=body,
+            generator=generator,
+            explanation=explanation,
+        )
 
-    def _from_llm(self, text: str, vector: np.ndarray, lang: Lang, doc_ids: list[str],
-                  passages: list[Passage], explanation: list[str]) -> Reply | None:
+    def _from_llm(
+        self,
+        text: str,
+        vector: np.ndarray,
+        lang: Lang,
+        doc_ids: list[str],
+        passages: list[Passage],
+        explanation: list[str],
+    ) -> Reply | None:
         assert self._generator is not None
         docs = [self.retriever.doc(d) for d in doc_ids]
         context = [(d, self._context_text(d.id, vector)) for d in docs]
@@ -199,8 +255,9 @@ class Engine:
 
     def with_settings(self, **changes: object) -> Engine:
         """A new engine sharing this one's embeddings and client, with some settings changed."""
-        return Engine(self.settings.model_copy(update=changes), embeddings=self.embeddings,
-                      client=self.client)
+        return Engine(
+            self.settings.model_copy(update=changes), embeddings=self.embeddings, client=self.client
+        )
 
 
 def _with_notices(text: str, notices: list[str]) -> str:

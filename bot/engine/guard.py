@@ -23,6 +23,27 @@ from bot.safety.policy import SafetyPolicy
 
 _CITE = re.compile(r"\s*\[(\d+)\]")
 _LEAK_NGRAM = 8
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[^\W\d_]{4,}")
+# Share of a sentence's content words (by 5-letter stem) that must occur in the passages.
+MIN_OVERLAP = 0.6
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in _WORD.findall(text)}
+
+
+def lexically_supported(sentence: str, source: str, source_stems: set[str]) -> bool:
+    """Every number in the sentence occurs in the sources, and most of its words do.
+
+    Embedding similarity alone is too forgiving on-topic ("Kazakhstan has 47 state
+    religions" is close to any sentence about Kazakhstan and religion); invented
+    figures and names are exactly what must never reach a user.
+    """
+    if any(n not in source for n in _NUMBER.findall(sentence)):
+        return False
+    stems = _stems(sentence)
+    return not stems or len(stems & source_stems) / len(stems) >= MIN_OVERLAP
 
 
 @dataclass(slots=True)
@@ -37,8 +58,13 @@ class GuardResult:
 class OutputGuard:
     """Checks LLM answers against the policy and the retrieved passages."""
 
-    def __init__(self, policy: SafetyPolicy, embeddings: KelisimEmbeddings, threshold: float,
-                 prompts: Prompts) -> None:
+    def __init__(
+        self,
+        policy: SafetyPolicy,
+        embeddings: KelisimEmbeddings,
+        threshold: float,
+        prompts: Prompts,
+    ) -> None:
         self.policy = policy
         self.embeddings = embeddings
         self.threshold = threshold
@@ -49,19 +75,23 @@ class OutputGuard:
     def leaks_prompt(self, text: str) -> bool:
         return bool(_ngrams(normalize.basic(text)) & self._system_ngrams)
 
-    def check(self, answer: str, docs: list[DocInfo], retriever: Retriever,
-              lang: Lang) -> GuardResult:
+    def check(
+        self, answer: str, docs: list[DocInfo], retriever: Retriever, lang: Lang
+    ) -> GuardResult:
         verdict = self.policy.check_output(answer)
         if verdict is not None:
             return GuardResult(False, reasons=[f"guard: unsafe output ({verdict.reasons[0]})"])
         if self.leaks_prompt(answer):
             return GuardResult(False, reasons=["guard: answer repeats the system prompt"])
-        support_vectors, owners = [], []
+        support_vectors, owners, texts = [], [], []
         for n, doc in enumerate(docs):
             sents = retriever.sentences(doc.id)
             if sents is not None:
                 support_vectors.append(sents.vectors)
                 owners.extend([n] * len(sents.texts))
+                texts.extend(sents.texts)
+        source = " ".join(texts)
+        source_stems = _stems(source)
         if not support_vectors:
             return GuardResult(False, reasons=["guard: no passages to check against"])
         support = np.vstack(support_vectors)
@@ -75,17 +105,24 @@ class OutputGuard:
             sims = support @ vec
             best = int(np.argmax(sims))
             scores.append(float(sims[best]))
-            if sims[best] < self.threshold or not text:
+            if (
+                sims[best] < self.threshold
+                or not text
+                or not lexically_supported(text, source, source_stems)
+            ):
                 dropped += 1
                 continue
             given = [int(m) - 1 for m in _CITE.findall(sentence)]
             valid = [g for g in given if 0 <= g < len(docs)]
             kept.append((text, valid[0] if valid else owners[best]))
-        reasons = [f"guard: kept {len(kept)} of {len(sentences)} sentences "
-                   f"(support ≥ {self.threshold:.2f})"]
+        reasons = [
+            f"guard: kept {len(kept)} of {len(sentences)} sentences "
+            f"(support ≥ {self.threshold:.2f})"
+        ]
         if not kept:
-            return GuardResult(False, reasons=[*reasons, "guard: nothing supported"],
-                               support=scores)
+            return GuardResult(
+                False, reasons=[*reasons, "guard: nothing supported"], support=scores
+            )
         cited: list[DocInfo] = []
         parts = []
         for text, owner in kept:

@@ -6,8 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F"
-                      r"\u202A-\u202E\u2060-\u2064\uFEFF]")
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F"
+    r"\u202A-\u202E\u2060-\u2064\uFEFF]"
+)
 _SPACES = re.compile(r"[ \t\u00A0\u2000-\u200A\u3000]+")
 
 

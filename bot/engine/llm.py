@@ -37,18 +37,21 @@ class LLMGenerator:
             max_completion_tokens=600,
         )
 
-    def _messages(self, question: str, lang: Lang,
-                  context: Sequence[tuple[DocInfo, str]]) -> list[BaseMessage]:
-        passages = "\n\n".join(f"[{n}] {doc.title}\n{text}"
-                               for n, (doc, text) in enumerate(context, 1))
-        template = ChatPromptTemplate.from_messages([
-            ("system", self._prompts.text(lang, "llm_system")),
-            ("human", self._prompts.text(lang, "llm_user")),
-        ])
+    def _messages(
+        self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]
+    ) -> list[BaseMessage]:
+        passages = "\n\n".join(
+            f"[{n}] {doc.title}\n{text}" for n, (doc, text) in enumerate(context, 1)
+        )
+        template = ChatPromptTemplate.from_messages(
+            [
+                ("system", self._prompts.text(lang, "llm_system")),
+                ("human", self._prompts.text(lang, "llm_user")),
+            ]
+        )
         return template.format_messages(passages=passages, question=question)
 
-    def generate(self, question: str, lang: Lang,
-                 context: Sequence[tuple[DocInfo, str]]) -> str:
+    def generate(self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]) -> str:
         """The model's answer text, or :class:`GeneratorError`."""
         try:
             result = self._model.invoke(self._messages(question, lang, context))
@@ -59,8 +62,9 @@ class LLMGenerator:
             raise GeneratorError("empty answer")
         return text.strip()
 
-    def stream(self, question: str, lang: Lang,
-               context: Sequence[tuple[DocInfo, str]]) -> Iterator[str]:
+    def stream(
+        self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]
+    ) -> Iterator[str]:
         """The answer as it is written (unguarded: for progress display only)."""
         try:
             for chunk in self._model.stream(self._messages(question, lang, context)):

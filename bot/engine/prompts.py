@@ -68,14 +68,16 @@ def _load_helplines(path: Path) -> list[Helpline]:
         if not item.get("number") or not item.get("source"):
             raise ConfigurationError(f"{path}: helplines[{i}]: needs a number and its source")
         verified = item.get("verified")
-        out.append(Helpline(
-            id=str(item.get("id") or item["number"]),
-            number=str(item["number"]),
-            name=dict(item.get("name") or {}),
-            description=dict(item.get("description") or {}),
-            source=str(item["source"]),
-            verified=verified if isinstance(verified, dt.date) else None,
-        ))
+        out.append(
+            Helpline(
+                id=str(item.get("id") or item["number"]),
+                number=str(item["number"]),
+                name=dict(item.get("name") or {}),
+                description=dict(item.get("description") or {}),
+                source=str(item["source"]),
+                verified=verified if isinstance(verified, dt.date) else None,
+            )
+        )
     return out
 
 

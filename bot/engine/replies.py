@@ -11,7 +11,9 @@ def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -
     """The reply for a refusal, crisis, redirect or out-of-scope decision."""
     if decision is Decision.CRISIS:
         lines = "\n".join(f"• {line}" for line in prompts.helpline_lines(lang))
-        return prompts.text(lang, "crisis", helplines=lines or prompts.text(lang, "crisis_no_lines"))
+        return prompts.text(
+            lang, "crisis", helplines=lines or prompts.text(lang, "crisis_no_lines")
+        )
     key = {
         Decision.REFUSE: "refuse",
         Decision.REDIRECT: "redirect",

@@ -97,17 +97,29 @@ class Retriever:
         groups: dict[str, dict[Lang, str]] = defaultdict(dict)
         rows: dict[str, list[tuple[int, str, str, np.ndarray]]] = defaultdict(list)
         embs = got.get("embeddings")
-        for text, meta, vec in zip(got["documents"], got["metadatas"],
-                                   embs if embs is not None else [], strict=False):
+        for text, meta, vec in zip(
+            got["documents"], got["metadatas"], embs if embs is not None else [], strict=False
+        ):
             doc_id = str(meta["doc_id"])
             if doc_id not in docs:
-                info = DocInfo(doc_id, str(meta["group"]), meta["lang"],  # type: ignore[arg-type]
-                               str(meta["title"]), str(meta.get("url") or ""),
-                               tuple(str(meta.get("topics") or "").split(",")))
+                info = DocInfo(
+                    doc_id,
+                    str(meta["group"]),
+                    meta["lang"],
+                    str(meta["title"]),
+                    str(meta.get("url") or ""),
+                    tuple(str(meta.get("topics") or "").split(",")),
+                )
                 docs[doc_id] = info
                 groups[info.group][info.lang] = doc_id
-            rows[doc_id].append((int(meta["position"]), text, str(meta.get("section") or ""),
-                                 np.asarray(vec, dtype=np.float32)))
+            rows[doc_id].append(
+                (
+                    int(meta["position"]),
+                    text,
+                    str(meta.get("section") or ""),
+                    np.asarray(vec, dtype=np.float32),
+                )
+            )
         sentences = {}
         for doc_id, items in rows.items():
             items.sort(key=lambda r: r[0])
@@ -141,7 +153,8 @@ class Retriever:
             centred[langs == lang] -= vectors[langs == lang].mean(axis=0)
             titles = sorted({d.title for d in snap.docs.values() if d.lang == lang})
             snap.query_means[lang] = np.mean(
-                [self._embeddings.query_vector(t) for t in titles], axis=0)
+                [self._embeddings.query_vector(t) for t in titles], axis=0
+            )
         snap.centred = _unit(centred)
         snap.raw = _unit(vectors)
         blocks, groups, langs_s = [], [], []
@@ -157,8 +170,10 @@ class Retriever:
                 matrix[lang_arr == lang] -= matrix[lang_arr == lang].mean(axis=0)
             snap.sentence_centred = _unit(matrix)
             snap.sentence_groups = np.array(groups)
-        snap.rows = [(str(i), str(doc), dict(m))
-                     for i, doc, m in zip(got["ids"], got["documents"], metas, strict=True)]
+        snap.rows = [
+            (str(i), str(doc), dict(m))
+            for i, doc, m in zip(got["ids"], got["documents"], metas, strict=True)
+        ]
 
     def _current(self) -> _Snapshot:
         now = time.monotonic()
@@ -173,8 +188,9 @@ class Retriever:
             if generation is None:
                 if self._snapshot is not None:
                     return self._snapshot
-                raise IndexNotReadyError("The index has not been built yet: run "
-                                         "`kelisim kb build` (make setup does it).")
+                raise IndexNotReadyError(
+                    "The index has not been built yet: run `kelisim kb build` (make setup does it)."
+                )
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = self._load(generation)
             return self._snapshot
@@ -189,16 +205,19 @@ class Retriever:
     def generation(self) -> store.Generation:
         return self._current().generation
 
-    def search(self, query_vector: np.ndarray, k: int, lang: Lang | None = None
-               ) -> list[Passage]:
+    def search(self, query_vector: np.ndarray, k: int, lang: Lang | None = None) -> list[Passage]:
         """The ``k`` passages most similar to the query, best first, in any language.
 
         With the question's ``lang``, scores are language-centred (see ``_centre``);
         without it, plain cosine similarity from the Chroma collection.
         """
         snap = self._current()
-        if (lang is not None and snap.centred is not None and snap.raw is not None
-                and lang in snap.query_means):
+        if (
+            lang is not None
+            and snap.centred is not None
+            and snap.raw is not None
+            and lang in snap.query_means
+        ):
             return self._centred_search(snap, query_vector, k, lang)
         hits = snap.passages.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=k
@@ -206,22 +225,25 @@ class Retriever:
         out = []
         for doc, distance in hits:
             meta = doc.metadata
-            out.append(Passage(
-                id=str(doc.id or ""),
-                doc_id=str(meta["doc_id"]),
-                group=str(meta["group"]),
-                lang=meta["lang"],
-                title=str(meta["title"]),
-                url=str(meta.get("url") or ""),
-                text=doc.page_content,
-                score=1.0 - float(distance),
-                section=str(meta.get("section") or ""),
-            ))
+            out.append(
+                Passage(
+                    id=str(doc.id or ""),
+                    doc_id=str(meta["doc_id"]),
+                    group=str(meta["group"]),
+                    lang=meta["lang"],
+                    title=str(meta["title"]),
+                    url=str(meta.get("url") or ""),
+                    text=doc.page_content,
+                    score=1.0 - float(distance),
+                    section=str(meta.get("section") or ""),
+                )
+            )
         return out
 
     @staticmethod
-    def _centred_search(snap: _Snapshot, query_vector: np.ndarray, k: int,
-                        lang: Lang) -> list[Passage]:
+    def _centred_search(
+        snap: _Snapshot, query_vector: np.ndarray, k: int, lang: Lang
+    ) -> list[Passage]:
         """Rank groups by their best passage plus their best sentence, both centred.
 
         Passages and sentences catch different questions (a broad question matches
@@ -237,24 +259,41 @@ class Retriever:
             best_chunk[group] = max(sim, best_chunk.get(group, -1.0))
         best_sentence: dict[str, float] = {}
         if snap.sentence_centred is not None and snap.sentence_groups is not None:
-            for group, sim in zip(snap.sentence_groups.tolist(),
-                                  (snap.sentence_centred @ query).tolist(), strict=True):
+            for group, sim in zip(
+                snap.sentence_groups.tolist(), (snap.sentence_centred @ query).tolist(), strict=True
+            ):
                 best_sentence[group] = max(sim, best_sentence.get(group, -1.0))
         rank = {g: best_chunk[g] + best_sentence.get(g, 0.0) for g in best_chunk}
         raw = snap.raw @ query_vector
-        by_rank = sorted(range(len(snap.rows)),
-                         key=lambda i: (-rank[group_of[i]], -float(chunk_sims[i])))
+        by_rank = sorted(
+            range(len(snap.rows)), key=lambda i: (-rank[group_of[i]], -float(chunk_sims[i]))
+        )
         # Each group's best passage first, so the top k spans k groups.
         seen: set[str] = set()
-        leaders = [i for i in by_rank if not (group_of[i] in seen or seen.add(group_of[i]))]
-        order = (leaders + [i for i in by_rank if i not in set(leaders)])[:k]
+        leaders: list[int] = []
+        for i in by_rank:
+            if group_of[i] not in seen:
+                seen.add(group_of[i])
+                leaders.append(i)
+        lead = set(leaders)
+        order = (leaders + [i for i in by_rank if i not in lead])[:k]
         out = []
         for i in order:
             pid, text, meta = snap.rows[i]
-            out.append(Passage(pid, str(meta["doc_id"]), group_of[i], meta["lang"],
-                               str(meta["title"]), str(meta.get("url") or ""), text,
-                               float(raw[i]), str(meta.get("section") or ""),
-                               rank[group_of[i]]))
+            out.append(
+                Passage(
+                    pid,
+                    str(meta["doc_id"]),
+                    group_of[i],
+                    meta["lang"],
+                    str(meta["title"]),
+                    str(meta.get("url") or ""),
+                    text,
+                    float(raw[i]),
+                    str(meta.get("section") or ""),
+                    rank[group_of[i]],
+                )
+            )
         return out
 
     def doc(self, doc_id: str) -> DocInfo:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from pydantic import SecretStr
 
 from bot.settings import Settings
 
@@ -87,10 +88,10 @@ class EndpointEmbeddings(KelisimEmbeddings):
         self.name = f"openai:{model}"
         self._inner = OpenAIEmbeddings(
             model=model,
-            base_url=base_url,
-            api_key=api_key,  # type: ignore[arg-type]
+            openai_api_base=base_url,
+            openai_api_key=SecretStr(api_key),
             check_embedding_ctx_length=False,
-            timeout=timeout,
+            request_timeout=timeout,
             max_retries=2,
         )
 
@@ -109,8 +110,12 @@ class CachedEmbeddings(Embeddings):
     a rebuild re-embeds only chunks whose text changed.
     """
 
-    def __init__(self, inner: Embeddings, cache: dict[str, list[float]],
-                 on_embed: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: Embeddings,
+        cache: dict[str, list[float]],
+        on_embed: Callable[[int], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.cache = cache
         self.embedded = 0
@@ -118,8 +123,9 @@ class CachedEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         keys = [text_key(t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
-                          if k not in self.cache}.items())
+        missing = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}.items()
+        )
         for start in range(0, len(missing), _BATCH):
             batch = missing[start : start + _BATCH]
             vectors = self.inner.embed_documents([t for _, t in batch])

@@ -9,6 +9,7 @@ a build whose inputs hash to the serving fingerprint does nothing at all.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -86,8 +87,9 @@ def records_for(docs: Iterable[Document]) -> tuple[list[Record], list[Record]]:
             chunks.append(Record(text_key(f"{doc.id}\n{chunk.position}\n{text}"), text, meta))
         for sent in sentences_of(doc):
             meta = {**base, "section": sent.section, "position": sent.position}
-            sentences.append(Record(text_key(f"{doc.id}\n{sent.position}\n{sent.text}"),
-                                    sent.text, meta))
+            sentences.append(
+                Record(text_key(f"{doc.id}\n{sent.position}\n{sent.text}"), sent.text, meta)
+            )
     return chunks, sentences
 
 
@@ -116,10 +118,18 @@ def _known_vectors(client: chromadb.ClientAPI, names: Iterable[str]) -> dict[str
     return cache
 
 
-def _fill(client: chromadb.ClientAPI, name: str, records: list[Record],
-          embeddings: Embeddings, progress: Progress | None, label: str) -> None:
+def _fill(
+    client: chromadb.ClientAPI,
+    name: str,
+    records: list[Record],
+    embeddings: Embeddings,
+    progress: Progress | None,
+    label: str,
+) -> None:
     vectorstore = Chroma(
-        collection_name=name, embedding_function=embeddings, client=client,
+        collection_name=name,
+        embedding_function=embeddings,
+        client=client,
         collection_metadata=COSINE,
     )
     for start in range(0, len(records), _ADD_BATCH):
@@ -150,8 +160,7 @@ def build_index(
     started = time.perf_counter()
     problems: list[Problem] = []
     if documents is None:
-        corpus = load_corpus(settings.corpus_dir,
-                             max_review_age_days=settings.review_max_age_days)
+        corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
         problems = corpus.problems
         documents = corpus.published
     client = client or store.make_client(settings)
@@ -159,13 +168,29 @@ def build_index(
     print_ = fingerprint(chunks, sentences, embeddings.name)
     current = store.read_pointer(client)
     existing = set(store.collection_names(client))
-    if (not rebuild and current and current.fingerprint == print_
-            and {current.chunks, current.sentences} <= existing):
-        return BuildReport("unchanged", len(documents), len(chunks), len(sentences), 0,
-                           0, time.perf_counter() - started, problems, current)
+    if (
+        not rebuild
+        and current
+        and current.fingerprint == print_
+        and {current.chunks, current.sentences} <= existing
+    ):
+        return BuildReport(
+            "unchanged",
+            len(documents),
+            len(chunks),
+            len(sentences),
+            0,
+            0,
+            time.perf_counter() - started,
+            problems,
+            current,
+        )
 
-    cache = {} if rebuild or current is None else _known_vectors(
-        client, (current.chunks, current.sentences))
+    cache = (
+        {}
+        if rebuild or current is None
+        else _known_vectors(client, (current.chunks, current.sentences))
+    )
     cached = CachedEmbeddings(embeddings, cache)
     chunk_name, sentence_name = store.new_generation_names()
     try:
@@ -176,10 +201,8 @@ def build_index(
                 raise IndexBuildError(f"collection {name} is incomplete")
     except BaseException as exc:
         for name in (chunk_name, sentence_name):
-            try:
+            with contextlib.suppress(Exception):
                 client.delete_collection(name)
-            except Exception:
-                pass
         if isinstance(exc, IndexBuildError | KeyboardInterrupt):
             raise
         raise IndexBuildError(f"index build failed: {exc}") from exc
@@ -199,9 +222,17 @@ def build_index(
     store.write_pointer(client, generation)
     _drop_old_generations(client, generation)
     total = len(chunks) + len(sentences)
-    return BuildReport("built", len(documents), len(chunks), len(sentences), cached.embedded,
-                       total - cached.embedded, time.perf_counter() - started, problems,
-                       generation)
+    return BuildReport(
+        "built",
+        len(documents),
+        len(chunks),
+        len(sentences),
+        cached.embedded,
+        total - cached.embedded,
+        time.perf_counter() - started,
+        problems,
+        generation,
+    )
 
 
 def _drop_old_generations(client: chromadb.ClientAPI, keep: store.Generation) -> None:
@@ -209,7 +240,5 @@ def _drop_old_generations(client: chromadb.ClientAPI, keep: store.Generation) ->
     keep_names = {keep.chunks, keep.sentences, keep.previous_chunks, keep.previous_sentences}
     for name in store.collection_names(client):
         if name.startswith(store.PREFIX) and name not in keep_names:
-            try:
+            with contextlib.suppress(Exception):
                 client.delete_collection(name)
-            except Exception:
-                pass

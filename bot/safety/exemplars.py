@@ -57,8 +57,9 @@ def load_exemplars(path: Path) -> list[Exemplar]:
             raise ConfigurationError(f"{path}: exemplars[{i}]: bad or missing decision") from exc
         if not item.get("text") or item.get("lang") not in LANGS:
             raise ConfigurationError(f"{path}: exemplars[{i}]: needs text and lang kk|ru|en")
-        out.append(Exemplar(str(item["text"]), item["lang"], decision,
-                            str(item.get("category") or "")))
+        out.append(
+            Exemplar(str(item["text"]), item["lang"], decision, str(item.get("category") or ""))
+        )
     return out
 
 
@@ -70,8 +71,9 @@ class ExemplarClassifier:
         self.vectors = vectors
 
     @classmethod
-    def build(cls, exemplars: list[Exemplar], embeddings: KelisimEmbeddings,
-              cache_dir: Path | None) -> ExemplarClassifier:
+    def build(
+        cls, exemplars: list[Exemplar], embeddings: KelisimEmbeddings, cache_dir: Path | None
+    ) -> ExemplarClassifier:
         digest = hashlib.sha256(embeddings.name.encode())
         for ex in exemplars:
             digest.update(ex.text.encode() + b"\0")
@@ -80,8 +82,9 @@ class ExemplarClassifier:
             vectors = np.load(cache)
             if vectors.shape[0] == len(exemplars):
                 return cls(exemplars, vectors)
-        vectors = np.asarray([embeddings.embed_query(ex.text) for ex in exemplars],
-                             dtype=np.float32).reshape(len(exemplars), -1)
+        vectors = np.asarray(
+            [embeddings.embed_query(ex.text) for ex in exemplars], dtype=np.float32
+        ).reshape(len(exemplars), -1)
         if cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -107,5 +110,4 @@ class ExemplarClassifier:
         decision = max(weights, key=lambda d: weights[d])
         category = max(categories[decision], key=lambda c: categories[decision][c])
         neighbours = tuple((float(sims[i]), self.exemplars[int(i)]) for i in top)
-        return Vote(decision, category, weights[decision] / total, float(sims[top[0]]),
-                    neighbours)
+        return Vote(decision, category, weights[decision] / total, float(sims[top[0]]), neighbours)

@@ -17,15 +17,17 @@ class GuardModel:
     """
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout: float = 5.0) -> None:
-        self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
-                              max_retries=0)
+        self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
         self._model = model
 
     def is_unsafe(self, text: str) -> bool:
         try:
             result = self._client.chat.completions.create(
-                model=self._model, messages=[{"role": "user", "content": text}],
-                max_tokens=10, temperature=0)
+                model=self._model,
+                messages=[{"role": "user", "content": text}],
+                max_tokens=10,
+                temperature=0,
+            )
         except OpenAIError as exc:
             log.warning("guard model unavailable: %s", type(exc).__name__)
             return False

@@ -14,8 +14,21 @@ import re
 import unicodedata
 
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
-                       "$": "s", "!": "i", "|": "l", "+": "t"})
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+        "+": "t",
+    }
+)
 # Latin look-alikes inside Cyrillic words, and the other way round.
 _TO_CYRILLIC = str.maketrans("aceopxyiABCEHKMOPTXk", "асеорхуіАВСЕНКМОРТХк")
 _TO_LATIN = str.maketrans("асеорхуіАВСЕНКМОРТХ", "aceopxyiABCEHKMOPTX")
@@ -88,7 +101,8 @@ def variants(text: str) -> list[tuple[str, str]]:
     return found
 
 
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=,)\s+(?=(?:then|and then|after that|а потом|потом|затем|сосын|содан кейін|кейін)\b)")
+_THEN = "then|and then|after that|а потом|потом|затем|сосын|содан кейін|кейін"
+_SENTENCE = re.compile(rf"(?<=[.!?…])\s+|\n+|(?<=,)\s+(?=(?:{_THEN})\b)")
 
 
 def sentences(text: str) -> list[str]:

@@ -32,8 +32,14 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PRIORITY = {Decision.CRISIS: 0, Decision.REFUSE: 1, Decision.REDIRECT: 2,
-            Decision.OUT_OF_SCOPE: 3, Decision.ANSWER: 4, Decision.NO_ANSWER: 5}
+PRIORITY = {
+    Decision.CRISIS: 0,
+    Decision.REFUSE: 1,
+    Decision.REDIRECT: 2,
+    Decision.OUT_OF_SCOPE: 3,
+    Decision.ANSWER: 4,
+    Decision.NO_ANSWER: 5,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +59,16 @@ class Thresholds:
 class SafetyPolicy:
     """Decides what to do with a message. Thread-safe after construction."""
 
-    def __init__(self, rules: list[Rule], classifier: ExemplarClassifier | None,
-                 embeddings: KelisimEmbeddings | None, *, history_turns: int = 6,
-                 thresholds: Thresholds | None = None, guard: object | None = None) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        classifier: ExemplarClassifier | None,
+        embeddings: KelisimEmbeddings | None,
+        *,
+        history_turns: int = 6,
+        thresholds: Thresholds | None = None,
+        guard: object | None = None,
+    ) -> None:
         self.input_rules = [r for r in rules if r.scope in ("input", "both")]
         self.output_rules = [r for r in rules if r.scope in ("output", "both")]
         self.classifier = classifier
@@ -69,20 +82,29 @@ class SafetyPolicy:
         folder: Path = settings.safety_dir
         rules = load_rules(folder / "rules.yaml")
         classifier = ExemplarClassifier.build(
-            load_exemplars(folder / "exemplars.yaml"), embeddings,
-            settings.data_dir / "cache")
+            load_exemplars(folder / "exemplars.yaml"), embeddings, settings.data_dir / "cache"
+        )
         guard = None
         if settings.guard_base_url:
             from bot.safety.guard_model import GuardModel
 
-            guard = GuardModel(settings.guard_base_url, settings.guard_model,
-                               settings.llm_api_key.get_secret_value())
-        return cls(rules, classifier, embeddings, history_turns=settings.history_turns,
-                   guard=guard)
+            guard = GuardModel(
+                settings.guard_base_url,
+                settings.guard_model,
+                settings.llm_api_key.get_secret_value(),
+            )
+        return cls(rules, classifier, embeddings, history_turns=settings.history_turns, guard=guard)
 
     # ----------------------------------------------------------------- input
-    def decide(self, text: str, *, lang: Lang, history: Sequence[Turn] = (),
-               vector: np.ndarray | None = None, alt_text: str | None = None) -> Verdict:
+    def decide(
+        self,
+        text: str,
+        *,
+        lang: Lang,
+        history: Sequence[Turn] = (),
+        vector: np.ndarray | None = None,
+        alt_text: str | None = None,
+    ) -> Verdict:
         """The decision for ``text`` (already cleaned) in the context of ``history``."""
         forms = normalize.variants(text)
         forms.extend(("one sentence of the", sentence) for sentence in normalize.sentences(text))
@@ -94,10 +116,15 @@ class SafetyPolicy:
             rule, how = min(hits, key=lambda h: PRIORITY[h[0].decision])
             category = rule.category
             if rule.decision is Decision.REFUSE and how not in (
-                    "plain", "conversation", "Latin-script Kazakh", "one sentence of the"):
+                "plain",
+                "conversation",
+                "Latin-script Kazakh",
+                "one sentence of the",
+            ):
                 category = "jailbreak"
-            reasons = tuple(f"rule {r.id} ({r.decision.value}) matched the {h} text"
-                            for r, h in hits)
+            reasons = tuple(
+                f"rule {r.id} ({r.decision.value}) matched the {h} text" for r, h in hits
+            )
             verdict = Verdict(rule.decision, category, 1.0, reasons)
             if verdict.decision is Decision.ANSWER:  # greetings: let a crisis vote still win
                 vote = self._vote(text, vector, forms)
@@ -118,14 +145,13 @@ class SafetyPolicy:
                     break
         return hits
 
-    def _conversation_hits(self, text: str,
-                           history: Sequence[Turn]) -> list[tuple[Rule, str]]:
+    def _conversation_hits(self, text: str, history: Sequence[Turn]) -> list[tuple[Rule, str]]:
         """Refusal rules that match only when the last turns are read together with this one.
 
         The message is also tried sentence by sentence, so that "forget the history
         part, just tell me how to put it together" is not excused by its first half.
         """
-        earlier = [t.content for t in history[-self.history_turns:]][-4:]
+        earlier = [t.content for t in history[-self.history_turns :]][-4:]
         if not earlier:
             return []
         before = normalize.basic(" ".join(earlier))
@@ -138,8 +164,9 @@ class SafetyPolicy:
                 hits.append((rule, "conversation"))
         return hits
 
-    def _vote(self, text: str, vector: np.ndarray | None,
-              forms: list[tuple[str, str]], context: str = "") -> Vote | None:
+    def _vote(
+        self, text: str, vector: np.ndarray | None, forms: list[tuple[str, str]], context: str = ""
+    ) -> Vote | None:
         if self.classifier is None:
             return None
         if vector is None and self.embeddings is not None:
@@ -156,10 +183,14 @@ class SafetyPolicy:
                 if how in ("Latin-script Kazakh", "one sentence of the"):
                     continue
                 vote = self.classifier.vote(self.embeddings.query_vector(form))
-                if (self._confident(vote)
-                        and PRIORITY[vote.decision] < PRIORITY[best.decision]):
-                    best = Vote(vote.decision, "jailbreak" if vote.decision is Decision.REFUSE
-                                else vote.category, vote.share, vote.top, vote.neighbours)
+                if self._confident(vote) and PRIORITY[vote.decision] < PRIORITY[best.decision]:
+                    best = Vote(
+                        vote.decision,
+                        "jailbreak" if vote.decision is Decision.REFUSE else vote.category,
+                        vote.share,
+                        vote.top,
+                        vote.neighbours,
+                    )
         return best
 
     def _confident(self, vote: Vote) -> bool:
@@ -173,10 +204,14 @@ class SafetyPolicy:
         return need is None or (vote.share >= need[0] and vote.top >= need[1])
 
     def _from_vote(self, vote: Vote) -> Verdict:
-        reasons = [f"exemplars: {vote.decision.value}/{vote.category} "
-                   f"share {vote.share:.2f}, nearest {vote.top:.3f}"]
-        reasons += [f"  {sim:.3f} {ex.decision.value}/{ex.category}: {ex.text[:70]}"
-                    for sim, ex in vote.neighbours[:3]]
+        reasons = [
+            f"exemplars: {vote.decision.value}/{vote.category} "
+            f"share {vote.share:.2f}, nearest {vote.top:.3f}"
+        ]
+        reasons += [
+            f"  {sim:.3f} {ex.decision.value}/{ex.category}: {ex.text[:70]}"
+            for sim, ex in vote.neighbours[:3]
+        ]
         if vote.decision is not Decision.ANSWER and self._confident(vote):
             return Verdict(vote.decision, vote.category, vote.share, tuple(reasons))
         category = vote.category if vote.decision is Decision.ANSWER else "general"
@@ -187,8 +222,9 @@ class SafetyPolicy:
             return verdict
         unsafe = self.guard.is_unsafe(text)  # type: ignore[attr-defined]
         if unsafe:
-            return Verdict(Decision.REFUSE, "guard_model", 1.0,
-                           (*verdict.reasons, "guard model: unsafe"))
+            return Verdict(
+                Decision.REFUSE, "guard_model", 1.0, (*verdict.reasons, "guard model: unsafe")
+            )
         return verdict
 
     # ---------------------------------------------------------------- output

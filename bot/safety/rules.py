@@ -66,9 +66,18 @@ def load_rules(path: Path) -> list[Rule]:
         try:
             decision = Decision(raw["decision"])
         except (KeyError, ValueError) as exc:
-            raise ConfigurationError(f"{where}: decision must be one of "
-                                     f"{', '.join(d.value for d in Decision)}") from exc
+            raise ConfigurationError(
+                f"{where}: decision must be one of {', '.join(d.value for d in Decision)}"
+            ) from exc
         unless = _compile(raw["unless"], where) if raw.get("unless") else None
-        rules.append(Rule(str(raw["id"]), decision, str(raw.get("category") or ""),
-                          tuple(conditions), unless, raw.get("scope", "input")))
+        rules.append(
+            Rule(
+                str(raw["id"]),
+                decision,
+                str(raw.get("category") or ""),
+                tuple(conditions),
+                unless,
+                raw.get("scope", "input"),
+            )
+        )
     return rules

@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot.engine import Engine
 from bot.errors import ConfigurationError
 from bot.settings import Settings
-from bot.telegram import commands, questions
+from bot.telegram import admin, commands, questions
 from bot.telegram.delivery import best_effort
 from bot.telegram.services import Services, attach, services_of
 
@@ -86,6 +86,7 @@ def build_application(settings: Settings, engine: Engine, *,
 
 def _add_handlers(application: AnyApplication) -> None:
     application.add_handler(TypeHandler(Update, _skip_seen_updates), group=-1)
+    admin.add_handlers(application, services_of_app(application).admins)
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new = filters.UpdateType.MESSAGE
     for name, callback in (("start", commands.on_start), ("help", commands.on_help),
@@ -137,6 +138,7 @@ async def _on_startup(application: AnyApplication) -> None:
     if removed:
         log.info("purged %d expired records", removed)
     await commands.register_commands(application, services.texts)
+    await admin.show_menus(application.bot, services)
     application.bot_data["purge_task"] = asyncio.create_task(_purge_daily(services))
 
 

@@ -79,6 +79,11 @@ class Services:
         self.pending: LruDict = LruDict(5_000)
         self.edited: LruDict = LruDict(5_000)
         self.startup_update_id = 0
+        self.admins: frozenset[int] = frozenset(settings.admin_ids)
+        # Admins whose private chat already shows the admin command menu.
+        self.admin_menus: set[int] = set()
+        # One corpus change and index build at a time.
+        self.curation_lock = asyncio.Lock()
         self._locks: weakref.WeakValueDictionary[Hashable, asyncio.Lock] = (
             weakref.WeakValueDictionary())
         self._next_key = 0
@@ -105,6 +110,13 @@ class Services:
 
     def ui_lang(self, user: User | None) -> Lang:
         return (self.chosen_lang(user) if user else None) or DEFAULT_LANG
+
+    def is_admin(self, user: User | None) -> bool:
+        return user is not None and user.id in self.admins
+
+    def actor(self, user: User) -> str:
+        """How an admin appears in the audit log and as a reviewer: never the raw id."""
+        return "telegram:" + self.hash_user(user.id)[:8]
 
     def take_pending(self, chat_id: int, user_id: int) -> PendingReason | None:
         pending: PendingReason | None = self.pending.pop((chat_id, user_id), None)

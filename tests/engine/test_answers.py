@@ -84,7 +84,11 @@ def test_ask_json_prints_exactly_one_object(settings, monkeypatch) -> None:  # t
     env = {"KELISIM_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [sys.executable, "-m", "bot", "ask", SECULAR["kk"], "--json"],
-        capture_output=True, text=True, env=env, timeout=240, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=True,
     )
     data = json.loads(out.stdout)
     assert set(data) == {"decision", "language", "reply", "sources", "category", "latency_ms"}

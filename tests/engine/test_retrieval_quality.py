@@ -12,8 +12,12 @@ DATASET = PROJECT_ROOT / "evaluation" / "datasets" / "retrieval"
 
 
 def _cases() -> list[dict]:
-    return [json.loads(line) for path in sorted(DATASET.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for path in sorted(DATASET.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def test_the_set_is_big_and_cross_lingual_enough() -> None:

@@ -47,8 +47,11 @@ def test_rebuild_reuses_vectors_and_unchanged_build_does_nothing(
     assert again.status == "unchanged" and again.embedded == 0
 
     doc = small_corpus / "jihad-meaning" / "en.md"
-    doc.write_text(doc.read_text(encoding="utf-8") + "\nA new closing sentence was added "
-                   "by an educator today for this test.\n", encoding="utf-8")
+    doc.write_text(
+        doc.read_text(encoding="utf-8") + "\nA new closing sentence was added "
+        "by an educator today for this test.\n",
+        encoding="utf-8",
+    )
     changed = build_index(s, embeddings)
     assert changed.status == "built"
     # Only the changed chunk(s) and the new sentence are embedded again.
@@ -98,7 +101,8 @@ def test_a_failed_build_leaves_the_previous_index_serving(
     assert store.read_pointer(client) == before
     names = store.collection_names(client)
     assert sorted(n for n in names if n.startswith(store.PREFIX)) == sorted(
-        [before.chunks, before.sentences])
+        [before.chunks, before.sentences]
+    )
     engine = Engine(s, embeddings=embeddings, client=client)
     assert engine.answer(Question("Что такое джихад?")).decision is Decision.ANSWER
 
@@ -112,8 +116,10 @@ def test_cached_embeddings_embed_only_unknown_text(embeddings: KelisimEmbeddings
 
 
 def test_running_engine_picks_up_a_rebuilt_index(
-    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings,
-    monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    small_corpus: Path,
+    embeddings: KelisimEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     s = _settings(tmp_path, small_corpus)
     build_index(s, embeddings)
@@ -136,9 +142,20 @@ def _free_port() -> int:
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     chroma = Path(shutil.which("chroma") or PROJECT_ROOT / ".venv" / "bin" / "chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -155,8 +172,9 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
-def test_chroma_server_mode(tmp_path: Path, small_corpus: Path,
-                            embeddings: KelisimEmbeddings, chroma_server: str) -> None:
+def test_chroma_server_mode(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings, chroma_server: str
+) -> None:
     s = _settings(tmp_path, small_corpus, chroma_url=chroma_server)
     report = build_index(s, embeddings)
     assert report.status == "built"

@@ -4,8 +4,9 @@ It serves ``/bot<token>/<method>`` on 127.0.0.1 (a free port) from a background
 thread: form-encoded, multipart and JSON bodies; ``getUpdates`` long polling with
 ``offset`` confirmation and ``timeout``; the ``{ok, result}`` / ``{ok: false,
 error_code, description, parameters}`` envelope; HTML parse checks; 400 for text
-over 4,096 characters; switchable 429 storms and outages. Tests play users by
-pushing updates and read what the bot sent.
+over 4,096 characters; ``getFile`` and file downloads from ``/file/bot<token>/<path>``
+(20 MB limit); commands per scope; switchable 429 storms and outages. Tests play
+users by pushing updates and read what the bot sent.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456789:AAH-fake-token-for-tests_0123456789abcd"
 BOT_ID = 123456789
 BOT_USERNAME = "kelisim_test_bot"
 MAX_TEXT = 4096
+# Bots may download files of at most this size with getFile.
+MAX_DOWNLOAD = 20 * 1024 * 1024
 CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
                 "upload_voice", "upload_document", "choose_sticker", "find_location",
                 "record_video_note", "upload_video_note"}
@@ -154,7 +157,11 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
         self.callback_answers: dict[str, dict[str, Any]] = {}
-        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # default scope, by language
+        # Other scopes: (scope as canonical JSON, language) → commands.
+        self.scoped_commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.downloads: list[str] = []
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
         self.webhook_url = ""
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
@@ -177,7 +184,9 @@ class FakeBotAPI:
 
     def start(self) -> None:
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint,
-                                      methods=["GET", "POST"])])
+                                      methods=["GET", "POST"]),
+                                Route("/file/bot{token}/{path:path}", self._download,
+                                      methods=["GET"])])
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="off", timeout_keep_alive=30)
         self._server = uvicorn.Server(config)
@@ -251,6 +260,22 @@ class FakeBotAPI:
         message = self._user_message(user, None, voice={
             "file_id": "AwACAgIAAxkBAAEBvoice", "file_unique_id": "AgADvoice", "duration": 3,
             "mime_type": "audio/ogg", "file_size": 4096})
+        self.push({"message": message})
+        return int(message["message_id"])
+
+    def send_document(self, user: dict[str, Any], file_name: str, content: bytes, *,
+                      mime_type: str = "application/octet-stream", caption: str | None = None,
+                      chat: dict[str, Any] | None = None) -> int:
+        """A user sends a file; the bot can fetch it with getFile and a download."""
+        n = len(self._files) + 1
+        file_id = f"BQACAgIAAxkBAAEBdoc{n:04d}"
+        suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+        with self._lock:
+            self._files[file_id] = (f"documents/file_{n}.{suffix}", content)
+        document = {"file_id": file_id, "file_unique_id": f"AgADdoc{n:04d}",
+                    "file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        extra: dict[str, Any] = {"caption": caption} if caption else {}
+        message = self._user_message(user, chat, document=document, **extra)
         self.push({"message": message})
         return int(message["message_id"])
 
@@ -372,6 +397,32 @@ class FakeBotAPI:
             except TimeoutError:
                 return []
 
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id") or "")
+        with self._lock:
+            found = self._files.get(file_id)
+        if found is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = found
+        if len(content) > MAX_DOWNLOAD:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": "AgAD" + file_id[-8:],
+                "file_size": len(content), "file_path": path}
+
+    async def _download(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return JSONResponse({"ok": False, "error_code": 401,
+                                 "description": "Unauthorized"}, status_code=401)
+        path = request.path_params["path"]
+        with self._lock:
+            content = next((c for p, c in self._files.values() if p == path), None)
+            if content is not None:
+                self.downloads.append(path)
+        if content is None or len(content) > MAX_DOWNLOAD:
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"},
+                                status_code=404)
+        return Response(content, media_type="application/octet-stream")
+
     async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
         self.webhook_url = ""
         if _flag(params.get("drop_pending_updates")):
@@ -395,9 +446,26 @@ class FakeBotAPI:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")) or \
                     not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        lang = str(params.get("language_code") or "")
+        scope = _json(params.get("scope")) or {"type": "default"}
+        if not isinstance(scope, dict) or "type" not in scope:
+            raise ApiError(400, "Bad Request: can't parse BotCommandScope JSON object")
+        if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+            self._chat(scope)
         with self._lock:
-            self.commands[str(params.get("language_code") or "")] = commands
+            if scope["type"] == "default":
+                self.commands[lang] = commands
+            else:
+                self.scoped_commands[(json.dumps(scope, sort_keys=True), lang)] = commands
         return True
+
+    def commands_for_chat(self, chat_id: int, lang: str = "") -> list[dict[str, Any]]:
+        """The command list a private chat sees: its own scope first, else the default."""
+        key = (json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True), lang)
+        with self._lock:
+            scoped = self.scoped_commands.get(key)
+            return scoped if scoped is not None else self.commands.get(lang,
+                                                                       self.commands.get("", []))
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         self._chat(params)
