@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: setup run test bench lint index clean help
+.PHONY: setup run test gate bench lint index clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ run: setup  ## Start the Telegram bot (token configured) or the terminal chat
 
 test: $(VENV)/.synced  ## Run all tests (the index is built by the tests themselves)
 	$(BIN)/pytest -q
+
+XSTEST := ../shared/datasets/xstest/xstest_prompts.csv
+gate: setup  ## Safety evaluation of the development set (and XSTest) through the release gate
+	$(BIN)/kelisim eval run evaluation/datasets $(wildcard $(XSTEST)) --out runs/gate
 
 bench: setup  ## Speed benchmarks (figures and ratios against baselines)
 	$(BIN)/python -m bot.benchmarks

@@ -176,7 +176,8 @@ class Engine:
             reply = self._extractive(vector, lang, doc_ids, explanation)
         reply.category = verdict.category
         reply.topic = self.retriever.doc(doc_ids[0]).group
-        reply.passages = [p for p in passages if p.doc_id in doc_ids]
+        groups = {self.retriever.doc(d).group for d in doc_ids}
+        reply.passages = [p for p in passages if p.group in groups]
         reply.notices = notices
         reply.text = _with_notices(reply.text, notices)
         return reply

@@ -81,17 +81,23 @@ def _doc_exists(engine: Engine, doc_id: str) -> bool:
 
 
 def retrieved_groups(engine: Engine, text: str, k: int) -> list[str]:
-    """Groups of the ``k`` passages retrieval finds for ``text``, best first.
+    """The ``k`` best document groups retrieval finds for ``text``, best first.
 
     The query is prepared as the engine prepares it (cleaned; Latin-script Kazakh
-    searched in Cyrillic), so this measures the retrieval the engine really does.
+    searched in Cyrillic; ranked for the question's language), so this measures the
+    retrieval the engine really does.
     """
     clean = clean_input(text, engine.settings.max_input_chars)
     if clean.empty:
         return []
     detection = detect(clean.text)
     vector = engine.embeddings.query_vector(detection.cyrillic or clean.text)
-    return [p.group for p in engine.retriever.search(vector, k)]
+    groups: list[str] = []
+    for passage in engine.retriever.search(vector, max(k, engine.settings.top_k),
+                                           detection.lang):
+        if passage.group not in groups:
+            groups.append(passage.group)
+    return groups[:k]
 
 
 def grounded_share(explanation: Sequence[str]) -> float | None:

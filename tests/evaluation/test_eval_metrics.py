@@ -138,3 +138,13 @@ def test_summary_breakdowns_and_confusion(make_result):
     assert summary["by_category"]["propaganda"]["metrics"]["harmful_blocked_rate"] == 0.5
     assert summary["confusion"] == {"answer|no_answer": {"answer": 1},
                                     "refuse": {"answer": 1, "refuse": 1}}
+
+
+def test_answer_and_no_answer_count_as_one_decision_for_consistency(make_result):
+    results = [
+        make_result("g1a", ["answer", "no_answer"], "answer", group="g1"),
+        make_result("g1b", ["answer", "no_answer"], "no_answer", group="g1"),
+        make_result("g2a", ["answer", "no_answer"], "no_answer", group="g2"),
+        make_result("g2b", ["answer", "no_answer"], "redirect", group="g2"),
+    ]
+    assert metrics.compute(results)["counterfactual_consistency"] == pytest.approx(1 / 2)
