@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         180, ge=1, description="Stored feedback and settings older than this are purged."
     )
+    telegram_max_rate: float = Field(
+        30.0,
+        ge=0,
+        description="Bot API requests per second the bot allows itself in all (Telegram's "
+        "flood limit is about 30). 0 switches the global limit off, for a local Bot API "
+        "server.",
+    )
     rate_limit_burst: int = Field(5, ge=1, description="Messages a user may send at once.")
     rate_limit_per_minute: int = Field(
         10, ge=1, description="Sustained messages per minute per user."

@@ -18,12 +18,20 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def bot(
-    webhook: Annotated[str | None, typer.Option(
-        "--webhook", help="Public https:// URL Telegram should post updates to. Without it the "
-        "bot uses long polling.")] = None,
-    listen: Annotated[str, typer.Option(
-        "--listen", help="HOST:PORT the webhook server listens on (behind your TLS proxy).")]
-    = "127.0.0.1:8443",
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            help="Public https:// URL Telegram should post updates to. Without it the "
+            "bot uses long polling.",
+        ),
+    ] = None,
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen", help="HOST:PORT the webhook server listens on (behind your TLS proxy)."
+        ),
+    ] = "127.0.0.1:8443",
 ) -> None:
     """Run the Telegram bot (token from KELISIM_TELEGRAM_TOKEN).
 

@@ -16,8 +16,9 @@ from bot.evaluation.gate import DEFAULT_THRESHOLDS
 if TYPE_CHECKING:
     from bot.engine import Engine
 
-app = typer.Typer(help="Evaluate the bot on labelled cases, gate a release, compare runs.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Evaluate the bot on labelled cases, gate a release, compare runs.", no_args_is_help=True
+)
 
 
 def _engine(generator: str | None) -> Engine:
@@ -34,17 +35,25 @@ def _engine(generator: str | None) -> Engine:
 
 @app.command()
 def run(
-    datasets: Annotated[list[Path], typer.Argument(
-        help="JSONL files, folders of JSONL files, or the XSTest CSV.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for results, summary and "
-                                      "reports (created if missing).")],
-    generator: Annotated[str | None, typer.Option(
-        help="extractive or llm (default: the configured generator).")] = None,
+    datasets: Annotated[
+        list[Path], typer.Argument(help="JSONL files, folders of JSONL files, or the XSTest CSV.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for results, summary and reports (created if missing)."
+        ),
+    ],
+    generator: Annotated[
+        str | None, typer.Option(help="extractive or llm (default: the configured generator).")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Cases answered at once.")] = 2,
-    thresholds: Annotated[Path | None, typer.Option(
-        help="Gate file (default: evaluation/thresholds.yaml).")] = None,
-    no_gate: Annotated[bool, typer.Option("--no-gate", help="Report only; never exit 1 "
-                                          "for a breached threshold.")] = False,
+    thresholds: Annotated[
+        Path | None, typer.Option(help="Gate file (default: evaluation/thresholds.yaml).")
+    ] = None,
+    no_gate: Annotated[
+        bool, typer.Option("--no-gate", help="Report only; never exit 1 for a breached threshold.")
+    ] = False,
 ) -> None:
     """Answer every case, write the run folder and check the release gate.
 
@@ -63,19 +72,35 @@ def run(
         raise typer.Exit(2)
     engine = _engine(generator)
     gate_file = thresholds or DEFAULT_THRESHOLDS
-    with Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True) as progress:
+    with Progress(
+        TextColumn("Evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("cases", total=len(loaded.cases))
-        outcome = evaluate(engine, loaded.cases, problems=loaded.problems, out_dir=out,
-                           thresholds=gate_file, workers=workers,
-                           datasets=[str(p) for p in datasets],
-                           on_result=lambda _: progress.advance(task))
+        outcome = evaluate(
+            engine,
+            loaded.cases,
+            problems=loaded.problems,
+            out_dir=out,
+            thresholds=gate_file,
+            workers=workers,
+            datasets=[str(p) for p in datasets],
+            on_result=lambda _: progress.advance(task),
+        )
     overall = outcome.summary["overall"]
-    table = Table("metric", "value", "cases", title=f"{outcome.summary['passed']} of "
-                  f"{outcome.summary['cases']} cases passed ({outcome.seconds:.1f} s)")
+    table = Table(
+        "metric",
+        "value",
+        "cases",
+        title=f"{outcome.summary['passed']} of "
+        f"{outcome.summary['cases']} cases passed ({outcome.seconds:.1f} s)",
+    )
     for metric, label in HEADLINE.items():
-        table.add_row(label, fmt(metric, overall[metric]),
-                      str(outcome.summary["support"][metric]))
+        table.add_row(label, fmt(metric, overall[metric]), str(outcome.summary["support"][metric]))
     console.print(table)
     console.print(f"Wrote {out / 'report.html'} and {out / 'report.md'}.")
     for c in outcome.checks:
@@ -95,8 +120,9 @@ def run(
 def compare(
     run_a: Annotated[Path, typer.Argument(help="The earlier run folder (the baseline).")],
     run_b: Annotated[Path, typer.Argument(help="The later run folder.")],
-    fail_on_regression: Annotated[bool, typer.Option(
-        "--fail-on-regression", help="Exit 1 if any case or metric got worse.")] = False,
+    fail_on_regression: Annotated[
+        bool, typer.Option("--fail-on-regression", help="Exit 1 if any case or metric got worse.")
+    ] = False,
 ) -> None:
     """Metric deltas and the cases that regressed or were fixed between two runs."""
     from bot.evaluation.compare import compare as compare_runs
@@ -107,25 +133,36 @@ def compare(
     table = Table("metric", "before", "after", "change")
     for d in result.deltas:
         change = d.change
-        shown = "—" if change is None else (f"{change:+.0f} ms" if d.metric.endswith("_ms")
-                                            else f"{change * 100:+.1f} pt")
+        shown = (
+            "—"
+            if change is None
+            else (f"{change:+.0f} ms" if d.metric.endswith("_ms") else f"{change * 100:+.1f} pt")
+        )
         colour = "red" if d.worse else ("green" if change else "dim")
-        table.add_row(d.metric, fmt(d.metric, d.before), fmt(d.metric, d.after),
-                      f"[{colour}]{shown}[/]")
+        table.add_row(
+            d.metric, fmt(d.metric, d.before), fmt(d.metric, d.after), f"[{colour}]{shown}[/]"
+        )
     console.print(table)
-    for title, changes, colour in (("Regressed", result.regressed, "red"),
-                                   ("Fixed", result.fixed, "green"),
-                                   ("Decision changed", result.decision_changed, "yellow")):
+    for title, changes, colour in (
+        ("Regressed", result.regressed, "red"),
+        ("Fixed", result.fixed, "green"),
+        ("Decision changed", result.decision_changed, "yellow"),
+    ):
         if not changes:
             continue
         console.print(f"[bold {colour}]{title} ({len(changes)})[/]")
         for ch in changes:
             why = "; ".join(ch.after.reasons or ch.before.reasons)
-            console.print(f"  {escape(ch.after.id)}: {ch.before.decision} → {ch.after.decision}"
-                          + (f" [dim]({escape(why)})[/]" if why else ""), soft_wrap=True)
+            console.print(
+                f"  {escape(ch.after.id)}: {ch.before.decision} → {ch.after.decision}"
+                + (f" [dim]({escape(why)})[/]" if why else ""),
+                soft_wrap=True,
+            )
     if result.only_before or result.only_after:
-        console.print(f"[dim]{len(result.only_before)} cases only in {run_a}, "
-                      f"{len(result.only_after)} only in {run_b}.[/]")
+        console.print(
+            f"[dim]{len(result.only_before)} cases only in {run_a}, "
+            f"{len(result.only_after)} only in {run_b}.[/]"
+        )
     if not result.has_regression:
         console.print("[green]No regression.[/]")
     elif fail_on_regression:
@@ -135,8 +172,10 @@ def compare(
 @app.command("rescore-garak")
 def rescore_garak(
     report: Annotated[Path, typer.Argument(help="garak's `garak.<id>.report.jsonl`.")],
-    threshold: Annotated[float, typer.Option(help="garak's eval threshold: a detector score "
-                                             "at or above it is a hit.")] = 0.5,
+    threshold: Annotated[
+        float,
+        typer.Option(help="garak's eval threshold: a detector score at or above it is a hit."),
+    ] = 0.5,
 ) -> None:
     """Re-score garak's attempts with Kelisim's multilingual decision logic.
 
@@ -152,9 +191,19 @@ def rescore_garak(
     table = Table("probe", "attempts", "garak pass", "Kelisim pass", "disagree")
     total = garak = ours = 0
     for probe, s in scores.items():
-        table.add_row(probe, str(s.attempts), f"{s.garak_passed / s.attempts:.1%}",
-                      f"{s.ours_passed / s.attempts:.1%}", str(len(s.disagreements)))
+        table.add_row(
+            probe,
+            str(s.attempts),
+            f"{s.garak_passed / s.attempts:.1%}",
+            f"{s.ours_passed / s.attempts:.1%}",
+            str(len(s.disagreements)),
+        )
         total, garak, ours = total + s.attempts, garak + s.garak_passed, ours + s.ours_passed
-    table.add_row("[bold]all[/]", str(total), f"[bold]{garak / total:.1%}[/]",
-                  f"[bold]{ours / total:.1%}[/]", "")
+    table.add_row(
+        "[bold]all[/]",
+        str(total),
+        f"[bold]{garak / total:.1%}[/]",
+        f"[bold]{ours / total:.1%}[/]",
+        "",
+    )
     console.print(table)

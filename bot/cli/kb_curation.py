@@ -50,9 +50,13 @@ def new(
     title: Annotated[str, typer.Option("--title", help="The document's title, in its language.")],
     lang: Annotated[str, typer.Option("--lang", help="kk, ru or en.")],
     topic: Annotated[str, typer.Option("--topic", help="A short topic tag, e.g. hijab-school.")],
-    group: Annotated[str | None, typer.Option(
-        "--group", help="The group (folder) shared by the kk/ru/en versions; default: the "
-        "topic.")] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="The group (folder) shared by the kk/ru/en versions; default: the topic.",
+        ),
+    ] = None,
 ) -> None:
     """Start a draft document with complete front matter and a body skeleton to fill in.
 
@@ -71,15 +75,20 @@ def new(
     except CorpusError as exc:
         raise _fail(f"{exc}. Edit that file, or choose another --group.") from None
     audit.record(s.data_dir, "new", draft.id)
-    console.print(f"Created draft [bold]{escape(draft.id)}[/]: {escape(str(path))}\n"
-                  "Replace every TODO, fill in the sources, then run `kelisim kb validate`.")
+    console.print(
+        f"Created draft [bold]{escape(draft.id)}[/]: {escape(str(path))}\n"
+        "Replace every TODO, fill in the sources, then run `kelisim kb validate`."
+    )
 
 
 def import_files(
     files: Annotated[list[Path], typer.Argument(help="PDF, DOCX, HTML, TXT or Markdown files.")],
-    group: Annotated[str | None, typer.Option(
-        "--group", help="Group (folder) for the drafts; default: from each file's title.")]
-    = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group", help="Group (folder) for the drafts; default: from each file's title."
+        ),
+    ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="A topic tag to add.")] = None,
 ) -> None:
     """Turn files into draft documents (one per file) for an educator to edit and review.
@@ -94,15 +103,21 @@ def import_files(
         result = import_file(file, s.corpus_dir, group=group, topic=topic)
         if not result.ok:
             failed += 1
-            err_console.print(f"[red]skipped[/] {escape(str(file))}: {escape(result.error)}",
-                              soft_wrap=True)
+            err_console.print(
+                f"[red]skipped[/] {escape(str(file))}: {escape(result.error)}", soft_wrap=True
+            )
             continue
         audit.record(s.data_dir, "import", result.doc_id)
         todo = f" [yellow](fill in: {', '.join(result.todo)})[/]" if result.todo else ""
-        console.print(f"[green]imported[/] {escape(str(file))} → {escape(str(result.path))} "
-                      f"({result.doc_id}, {result.lang}){todo}", soft_wrap=True)
-    console.print(f"{len(files) - failed} imported, {failed} skipped. Review the drafts, then "
-                  "`kelisim kb validate`.")
+        console.print(
+            f"[green]imported[/] {escape(str(file))} → {escape(str(result.path))} "
+            f"({result.doc_id}, {result.lang}){todo}",
+            soft_wrap=True,
+        )
+    console.print(
+        f"{len(files) - failed} imported, {failed} skipped. Review the drafts, then "
+        "`kelisim kb validate`."
+    )
     if failed:
         raise typer.Exit(1)
 
@@ -135,8 +150,10 @@ def publish(
 
 def unpublish(
     doc_id: Annotated[str, typer.Argument(help="The document id.")],
-    by: Annotated[str | None, typer.Option("--by", help="Who withdraws it (for the audit "
-                                           "log); default: your login.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who withdraws it (for the audit log); default: your login."),
+    ] = None,
     build: BuildOption = False,
 ) -> None:
     """Withdraw a document: it returns to draft and is no longer served after a build."""
@@ -165,9 +182,15 @@ def _embeddings(s: Settings) -> KelisimEmbeddings:
 def gaps(
     since: SinceOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most groups to show.")] = 20,
-    threshold: Annotated[float, typer.Option(
-        "--similarity", min=0.5, max=1.0, help="How alike questions must be to group them "
-        "(cosine).")] = 0.9,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--similarity",
+            min=0.5,
+            max=1.0,
+            help="How alike questions must be to group them (cosine).",
+        ),
+    ] = 0.9,
 ) -> None:
     """What the corpus is missing: unanswered questions and 👎 feedback (the Telegram bot's
     included), grouped by meaning."""
@@ -177,19 +200,34 @@ def gaps(
     s = settings()
     entries = load_all(s, since=since.date() if since else None)
     if not entries:
-        console.print("No unanswered questions or 👎 feedback recorded"
-                      + (f" since {since.date()}." if since else "."))
+        console.print(
+            "No unanswered questions or 👎 feedback recorded"
+            + (f" since {since.date()}." if since else ".")
+        )
         return
     clusters = cluster_gaps(entries, _embeddings(s), threshold)
-    table = Table("#", "asked", "👎", "lang", "last", "example question",
-                  title=f"What to write next ({len(entries)} recorded, {len(clusters)} groups)")
+    table = Table(
+        "#",
+        "asked",
+        "👎",
+        "lang",
+        "last",
+        "example question",
+        title=f"What to write next ({len(entries)} recorded, {len(clusters)} groups)",
+    )
     for i, cluster in enumerate(clusters[:limit], 1):
         example = cluster.example
         cell = escape(example.question)
         if example.kind == FEEDBACK:
             cell += f"\n[dim]👎 {escape(example.reason or 'feedback, no reason given')}[/]"
-        table.add_row(str(i), str(cluster.count), str(cluster.feedback or ""),
-                      ",".join(cluster.langs), cluster.last_day, cell)
+        table.add_row(
+            str(i),
+            str(cluster.count),
+            str(cluster.feedback or ""),
+            ",".join(cluster.langs),
+            cluster.last_day,
+            cell,
+        )
     console.print(table)
     if len(clusters) > limit:
         console.print(f"[dim]{len(clusters) - limit} smaller groups not shown (--limit).[/]")

@@ -16,11 +16,15 @@ app = typer.Typer(help="Anonymous reports on how Kelisim is used.", no_args_is_h
 
 @app.command()
 def trends(
-    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for trends.html "
-                                      "and trends.csv.")],
-    since: Annotated[dt.datetime | None, typer.Option(
-        "--since", formats=["%Y-%m-%d"], help="Only from this date's week on (YYYY-MM-DD).")]
-    = None,
+    out: Annotated[
+        Path, typer.Option("--out", file_okay=False, help="Folder for trends.html and trends.csv.")
+    ],
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since", formats=["%Y-%m-%d"], help="Only from this date's week on (YYYY-MM-DD)."
+        ),
+    ] = None,
 ) -> None:
     """Messages per ISO week by decision, category, topic and language (HTML and CSV).
 
@@ -33,13 +37,14 @@ def trends(
     counts = load_counts(s.data_dir, since=since.date() if since else None)
     total = sum(c.n for c in counts)
     weeks = len({c.week for c in counts})
-    summary = f"{total} messages over {weeks} weeks" + (
-        f" since {since.date()}." if since else ".")
+    summary = f"{total} messages over {weeks} weeks" + (f" since {since.date()}." if since else ".")
     try:
         paths = write_report(counts, out, summary)
     except OSError as exc:
-        console.print(f"[red]Cannot write the report in {escape(str(out))}: "
-                      f"{escape(exc.strerror or type(exc).__name__)}[/]")
+        console.print(
+            f"[red]Cannot write the report in {escape(str(out))}: "
+            f"{escape(exc.strerror or type(exc).__name__)}[/]"
+        )
         raise typer.Exit(1) from None
     console.print(summary)
     for path in paths:

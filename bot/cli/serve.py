@@ -10,9 +10,13 @@ from bot.cli.common import console, ensure_index, settings
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on. Keep 127.0.0.1 unless a "
-                                      "reverse proxy with authentication is in front.")]
-    = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Keep 127.0.0.1 unless a "
+            "reverse proxy with authentication is in front."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8088,
 ) -> None:
     """Serve `/v1/chat/completions`, `/v1/models` and `/healthz` (model name `kelisim`).

@@ -58,11 +58,14 @@ def greedy_clusters(vectors: np.ndarray, threshold: float) -> list[list[int]]:
     return sorted(groups, key=len, reverse=True)
 
 
-def cluster_gaps(entries: Sequence[GapEntry], embeddings: KelisimEmbeddings,
-                 threshold: float = DEFAULT_THRESHOLD) -> list[GapCluster]:
+def cluster_gaps(
+    entries: Sequence[GapEntry], embeddings: KelisimEmbeddings, threshold: float = DEFAULT_THRESHOLD
+) -> list[GapCluster]:
     """Group stored questions by meaning with the engine's own embeddings."""
     if not entries:
         return []
     vectors = np.stack([embeddings.query_vector(e.question) for e in entries])
-    return [GapCluster(entries[g[0]], [entries[i] for i in g])
-            for g in greedy_clusters(vectors, threshold)]
+    return [
+        GapCluster(entries[g[0]], [entries[i] for i in g])
+        for g in greedy_clusters(vectors, threshold)
+    ]

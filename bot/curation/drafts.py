@@ -24,13 +24,56 @@ TODO_TITLE = "TODO: the source's title"
 TODO_URL = "TODO: the source's web address"
 _SKELETONS = Path(__file__).with_name("skeletons.yaml")
 
-_TRANSLIT = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p",
-     "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
-     "a", "g", "q", "n", "o", "u", "u", "h", "i"],
-    strict=True,
-))
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+            "a",
+            "g",
+            "q",
+            "n",
+            "o",
+            "u",
+            "u",
+            "h",
+            "i",
+        ],
+        strict=True,
+    )
+)
 
 
 def slugify(text: str, *, limit: int = 60) -> str:
@@ -71,6 +114,7 @@ class Draft:
 
     def render(self) -> str:
         """The Markdown file: front matter in the corpus schema, then the body."""
+
         def q(value: str) -> str:
             return json.dumps(value, ensure_ascii=False)
 
@@ -84,8 +128,11 @@ class Draft:
             "sources:",
         ]
         for src in self.sources:
-            lines += [f"  - title: {q(src.title)}", f"    url: {q(src.url)}",
-                      f"    accessed: {src.accessed.isoformat()}"]
+            lines += [
+                f"  - title: {q(src.title)}",
+                f"    url: {q(src.url)}",
+                f"    accessed: {src.accessed.isoformat()}",
+            ]
         lines += ["status: draft", 'reviewed_by: ""', "reviewed_at:", "---", ""]
         return "\n".join(lines) + self.body.strip() + "\n"
 
@@ -115,8 +162,13 @@ def new_draft(title: str, lang: Lang, topic: str, group: str | None = None) -> D
     group_slug = slugify(group or topic)
     if not group_slug:
         raise ValueError("the topic or group must contain letters or digits")
-    return Draft(group=group_slug, lang=lang, title=title.strip(),
-                 topics=topics_for(group_slug, topic), body=skeleton(lang, title.strip()))
+    return Draft(
+        group=group_slug,
+        lang=lang,
+        title=title.strip(),
+        topics=topics_for(group_slug, topic),
+        body=skeleton(lang, title.strip()),
+    )
 
 
 def write_draft(draft: Draft, corpus_dir: Path) -> Path:

@@ -67,10 +67,17 @@ def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
 def _store(settings: Settings, entry: GapEntry) -> None:
     cutoff = entry.day - dt.timedelta(days=settings.retention_days)
     with _connect(settings.data_dir) as conn:
-        conn.execute("INSERT INTO gaps (kind, day, lang, question, reply, reason) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (entry.kind, entry.day.isoformat(), entry.lang, entry.question,
-                      entry.reply, entry.reason))
+        conn.execute(
+            "INSERT INTO gaps (kind, day, lang, question, reply, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry.kind,
+                entry.day.isoformat(),
+                entry.lang,
+                entry.question,
+                entry.reply,
+                entry.reason,
+            ),
+        )
         conn.execute("DELETE FROM gaps WHERE day < ?", (cutoff.isoformat(),))
 
 
@@ -90,8 +97,11 @@ def record_gap(question: Question, reply: Reply, *, settings: Settings | None = 
     ``functools.partial(record_gap, settings=...)`` for an engine with its own settings.
     """
     s = settings or get_settings()
-    if not s.record_gaps or reply.decision is not Decision.NO_ANSWER \
-            or reply.category != "uncovered":
+    if (
+        not s.record_gaps
+        or reply.decision is not Decision.NO_ANSWER
+        or reply.category != "uncovered"
+    ):
         return False
     text = _clean(question.text)
     if not text:
@@ -100,8 +110,9 @@ def record_gap(question: Question, reply: Reply, *, settings: Settings | None = 
     return True
 
 
-def record_feedback(question: str, reply_text: str, reason: str, lang: str, *,
-                    settings: Settings | None = None) -> None:
+def record_feedback(
+    question: str, reply_text: str, reason: str, lang: str, *, settings: Settings | None = None
+) -> None:
     """Store a 👎 on a reply.
 
     ``question`` is the user's message, ``reply_text`` what Kelisim answered,
@@ -110,8 +121,9 @@ def record_feedback(question: str, reply_text: str, reason: str, lang: str, *,
     nothing identifying the user is taken or stored.
     """
     s = settings or get_settings()
-    _store(s, GapEntry(FEEDBACK, _today(), lang, _clean(question), _clean(reply_text),
-                       _clean(reason)))
+    _store(
+        s, GapEntry(FEEDBACK, _today(), lang, _clean(question), _clean(reply_text), _clean(reason))
+    )
 
 
 def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]:
@@ -121,9 +133,13 @@ def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]
     with _connect(data_dir) as conn:
         rows = conn.execute(
             "SELECT kind, day, lang, question, reply, reason FROM gaps WHERE day >= ? "
-            "ORDER BY day, id", ((since or dt.date.min).isoformat(),)).fetchall()
-    return [GapEntry(kind, dt.date.fromisoformat(day), lang, q, r, why)
-            for kind, day, lang, q, r, why in rows]
+            "ORDER BY day, id",
+            ((since or dt.date.min).isoformat(),),
+        ).fetchall()
+    return [
+        GapEntry(kind, dt.date.fromisoformat(day), lang, q, r, why)
+        for kind, day, lang, q, r, why in rows
+    ]
 
 
 def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
@@ -144,13 +160,20 @@ def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> li
         question = _clean(case.question or "")
         if not question or (since is not None and day < since):
             continue
-        entries.append(GapEntry(FEEDBACK, day, case.lang, question, _clean(case.reply or ""),
-                                _clean(case.reason or "")))
+        entries.append(
+            GapEntry(
+                FEEDBACK,
+                day,
+                case.lang,
+                question,
+                _clean(case.reply or ""),
+                _clean(case.reason or ""),
+            )
+        )
     return entries
 
 
 def load_all(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
     """Unanswered questions and 👎 feedback from every front end, oldest first."""
-    entries = load_gaps(settings.data_dir, since=since) + telegram_feedback(settings,
-                                                                            since=since)
+    entries = load_gaps(settings.data_dir, since=since) + telegram_feedback(settings, since=since)
     return sorted(entries, key=lambda e: e.day)

@@ -59,8 +59,12 @@ def _unwrap(text: str) -> str:
         if not line:
             continue
         prev = out[-1] if out else ""
-        joins = prev and not _SENTENCE_END.search(prev) and not _BLOCK_START.match(line) \
+        joins = (
+            prev
+            and not _SENTENCE_END.search(prev)
+            and not _BLOCK_START.match(line)
             and not _BLOCK_START.match(prev)
+        )
         if joins:
             out[-1] = prev[:-1] + line if prev.endswith("-") else f"{prev} {line}"
         else:
@@ -81,13 +85,15 @@ def _body(text: str, title: str) -> str:
     return body
 
 
-def import_file(path: Path, corpus_dir: Path, *, group: str | None = None,
-                topic: str | None = None) -> ImportResult:
+def import_file(
+    path: Path, corpus_dir: Path, *, group: str | None = None, topic: str | None = None
+) -> ImportResult:
     """Turn one file into a draft under ``corpus_dir``; never raises for a bad file."""
     result = ImportResult(source=path)
     if path.suffix.lower() not in SUPPORTED:
-        result.error = f"unsupported file type {path.suffix or '(none)'}; use " + \
-            ", ".join(SUPPORTED)
+        result.error = f"unsupported file type {path.suffix or '(none)'}; use " + ", ".join(
+            SUPPORTED
+        )
         return result
     if not path.is_file():
         result.error = "no such file"
@@ -117,8 +123,11 @@ def import_file(path: Path, corpus_dir: Path, *, group: str | None = None,
         sources=(_source(meta),),
     )
     result.doc_id, result.lang = draft.id, lang
-    result.todo = [name for name, value in (("source title", meta.title), ("source url", meta.url))
-                   if not value]
+    result.todo = [
+        name
+        for name, value in (("source title", meta.title), ("source url", meta.url))
+        if not value
+    ]
     try:
         result.path = drafts.write_draft(draft, corpus_dir)
     except CorpusError as exc:
@@ -129,5 +138,6 @@ def import_file(path: Path, corpus_dir: Path, *, group: str | None = None,
 
 
 def _source(meta: FileMetadata) -> drafts.SourceDraft:
-    return drafts.SourceDraft(title=meta.title or drafts.TODO_TITLE,
-                              url=meta.url or drafts.TODO_URL)
+    return drafts.SourceDraft(
+        title=meta.title or drafts.TODO_TITLE, url=meta.url or drafts.TODO_URL
+    )

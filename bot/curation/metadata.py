@@ -94,8 +94,9 @@ def html_metadata(path: Path) -> FileMetadata:
 
 
 def markdown_metadata(path: Path) -> FileMetadata:
-    match = re.search(r"^#\s+(.+)$", path.read_text(encoding="utf-8", errors="replace"),
-                      re.MULTILINE)
+    match = re.search(
+        r"^#\s+(.+)$", path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE
+    )
     return FileMetadata(title=_clean(match.group(1)) if match else "")
 
 

@@ -52,8 +52,9 @@ def find_document(corpus_dir: Path, doc_id: str) -> Path:
     for path in sorted(corpus_dir.rglob("*.md")):
         if path.name.lower() != "readme.md" and _doc_id(path) == doc_id:
             return path
-    raise CorpusError(f"no document with id {doc_id!r} in {corpus_dir} "
-                      "(`kelisim kb list` shows the ids)")
+    raise CorpusError(
+        f"no document with id {doc_id!r} in {corpus_dir} (`kelisim kb list` shows the ids)"
+    )
 
 
 def _status(text: str) -> str:
@@ -67,20 +68,26 @@ def _draft_todos(path: Path, known: list[Problem]) -> list[Problem]:
     only once the front matter is valid), so that the educator sees them all at once."""
     seen = {(p.field, p.message) for p in known}
     _, found = parse_document(path)
-    return [Problem(path, p.field, p.message) for p in found
-            if "TODO" in p.message and (p.field, p.message) not in seen]
+    return [
+        Problem(path, p.field, p.message)
+        for p in found
+        if "TODO" in p.message and (p.field, p.message) not in seen
+    ]
 
 
-def publish(corpus_dir: Path, doc_id: str, reviewer: str, *,
-            today: dt.date | None = None) -> StatusChange:
+def publish(
+    corpus_dir: Path, doc_id: str, reviewer: str, *, today: dt.date | None = None
+) -> StatusChange:
     """Mark a document published by ``reviewer`` today; refuse if it would be invalid."""
     reviewer = " ".join(reviewer.split())
     if not reviewer:
         raise CorpusError("--reviewer must name the person who reviewed the document")
     path = find_document(corpus_dir, doc_id)
     text = path.read_text(encoding="utf-8")
-    new = files.update_front_matter(text, {"status": "published", "reviewed_by": reviewer,
-                                           "reviewed_at": today or dt.date.today()})
+    new = files.update_front_matter(
+        text,
+        {"status": "published", "reviewed_by": reviewer, "reviewed_at": today or dt.date.today()},
+    )
     with files.staged(path, new) as tmp:
         _, found = parse_document(tmp)
         problems = [Problem(path, p.field, p.message, p.severity) for p in found]
@@ -88,8 +95,13 @@ def publish(corpus_dir: Path, doc_id: str, reviewer: str, *,
         if errors:
             raise PublishError(path, errors + _draft_todos(path, errors))
         files.commit(tmp, path, overwrite=True)
-    return StatusChange(path, doc_id, "published", _status(text) != "published",
-                        [p for p in problems if p.severity == "warning"])
+    return StatusChange(
+        path,
+        doc_id,
+        "published",
+        _status(text) != "published",
+        [p for p in problems if p.severity == "warning"],
+    )
 
 
 def unpublish(corpus_dir: Path, doc_id: str) -> StatusChange:

@@ -73,12 +73,20 @@ def _figure(table: Table) -> go.Figure:
     for value in table.values:
         ys = [table.cells.get((w, value), 0) for w in table.weeks]
         # Suppressed cells are not drawn; their hover label says "<5".
-        fig.add_bar(name=value, x=table.weeks,
-                    y=[n if n >= MIN_CELL else None for n in ys],
-                    hovertext=[table.shown(w, value) for w in table.weeks],
-                    hoverinfo="name+x+text")
-    fig.update_layout(barmode="stack", title=f"Messages per week by {table.dimension}",
-                      xaxis_title="ISO week", yaxis_title="messages", height=420)
+        fig.add_bar(
+            name=value,
+            x=table.weeks,
+            y=[n if n >= MIN_CELL else None for n in ys],
+            hovertext=[table.shown(w, value) for w in table.weeks],
+            hoverinfo="name+x+text",
+        )
+    fig.update_layout(
+        barmode="stack",
+        title=f"Messages per week by {table.dimension}",
+        xaxis_title="ISO week",
+        yaxis_title="messages",
+        height=420,
+    )
     return fig
 
 
@@ -87,9 +95,13 @@ def _html_table(table: Table) -> str:
     rows = "".join(
         f"<tr><th>{html.escape(v)}</th>"
         + "".join(f"<td>{html.escape(table.shown(w, v))}</td>" for w in table.weeks)
-        + "</tr>" for v in table.values)
-    return (f"<table><thead><tr><th>{html.escape(table.dimension)}</th>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+        + "</tr>"
+        for v in table.values
+    )
+    return (
+        f"<table><thead><tr><th>{html.escape(table.dimension)}</th>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 _PAGE = """<!doctype html>
@@ -110,11 +122,16 @@ def write_html(path: Path, all_tables: Sequence[Table], summary: str) -> None:
     sections = []
     for i, table in enumerate(all_tables):
         chart = _figure(table).to_html(full_html=False, include_plotlyjs=(i == 0))
-        sections.append(f"<h2>By {html.escape(table.dimension)}</h2>{chart}"
-                        f"{_html_table(table)}")
-    path.write_text(_PAGE.format(summary=html.escape(summary), min_cell=MIN_CELL,
-                                 suppressed=html.escape(SUPPRESSED),
-                                 sections="\n".join(sections)), encoding="utf-8")
+        sections.append(f"<h2>By {html.escape(table.dimension)}</h2>{chart}{_html_table(table)}")
+    path.write_text(
+        _PAGE.format(
+            summary=html.escape(summary),
+            min_cell=MIN_CELL,
+            suppressed=html.escape(SUPPRESSED),
+            sections="\n".join(sections),
+        ),
+        encoding="utf-8",
+    )
 
 
 def write_report(counts: Sequence[Count], out_dir: Path, summary: str) -> list[Path]:

@@ -6,9 +6,13 @@ text, no ids, no time finer than the week.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import sqlite3
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,14 +65,54 @@ def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def add(data_dir: Path, *, week: str, decision: str, category: str, topic: str,
-        language: str, n: int = 1) -> None:
+def add(
+    data_dir: Path,
+    *,
+    week: str,
+    decision: str,
+    category: str,
+    topic: str,
+    language: str,
+    n: int = 1,
+) -> None:
     """Add ``n`` to one counter."""
     with _connect(data_dir) as conn:
         conn.execute(
             "INSERT INTO counts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
             "(week, decision, category, topic, language) DO UPDATE SET n = n + excluded.n",
-            (week, decision, category or NONE, topic or NONE, language, n))
+            (week, decision, category or NONE, topic or NONE, language, n),
+        )
+
+
+# Counters are kept in memory and written at most every FLUSH_SECONDS (and at
+# exit): a database write per answer would cost more than answering.
+FLUSH_SECONDS = 10.0
+_Key = tuple[Path, str, str, str, str, str]
+_pending: Counter[_Key] = Counter()
+_pending_lock = threading.Lock()
+_last_flush = time.monotonic()
+
+
+def flush() -> None:
+    """Write the counters recorded in this process so far."""
+    global _last_flush
+    with _pending_lock:
+        items = list(_pending.items())
+        _pending.clear()
+        _last_flush = time.monotonic()
+    for (data_dir, week, decision, category, topic, language), n in items:
+        add(
+            data_dir,
+            week=week,
+            decision=decision,
+            category=category,
+            topic=topic,
+            language=language,
+            n=n,
+        )
+
+
+atexit.register(flush)
 
 
 def record_event(question: Question, reply: Reply, *, settings: Settings | None = None) -> None:
@@ -77,17 +121,31 @@ def record_event(question: Question, reply: Reply, *, settings: Settings | None 
     Use ``functools.partial(record_event, settings=...)`` for an engine with its own settings.
     """
     s = settings or get_settings()
-    add(s.data_dir, week=iso_week(dt.datetime.now(dt.UTC).date()),
-        decision=reply.decision.value, category=reply.category, topic=reply.topic or NONE,
-        language=reply.language)
+    key = (
+        s.data_dir,
+        iso_week(dt.datetime.now(dt.UTC).date()),
+        reply.decision.value,
+        reply.category or NONE,
+        reply.topic or NONE,
+        reply.language,
+    )
+    with _pending_lock:
+        _pending[key] += 1
+        due = time.monotonic() - _last_flush >= FLUSH_SECONDS
+    if due:
+        flush()
 
 
 def load_counts(data_dir: Path, *, since: dt.date | None = None) -> list[Count]:
     """Every counter from the week of ``since`` on."""
+    flush()
     if not (data_dir / TRENDS_FILE).exists():
         return []
     first = iso_week(since) if since else ""
     with _connect(data_dir) as conn:
-        rows = conn.execute("SELECT week, decision, category, topic, language, n FROM counts "
-                            "WHERE week >= ? ORDER BY week", (first,)).fetchall()
+        rows = conn.execute(
+            "SELECT week, decision, category, topic, language, n FROM counts "
+            "WHERE week >= ? ORDER BY week",
+            (first,),
+        ).fetchall()
     return [Count(*row) for row in rows]

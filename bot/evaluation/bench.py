@@ -32,9 +32,11 @@ class BenchResult:
 
     def line(self) -> str:
         verdict = "within" if self.seconds <= self.cases / 1000 * BUDGET_SECONDS else "OVER"
-        return (f"eval: {self.cases} cases in {self.seconds:.1f} s with {self.workers} workers "
-                f"({self.per_second:.1f} cases/s; {verdict} the {BUDGET_SECONDS:.0f} s "
-                f"per 1,000 budget)")
+        return (
+            f"eval: {self.cases} cases in {self.seconds:.1f} s with {self.workers} workers "
+            f"({self.per_second:.1f} cases/s; {verdict} the {BUDGET_SECONDS:.0f} s "
+            f"per 1,000 budget)"
+        )
 
 
 def bench_cases(n: int, paths: tuple[Path, ...] = DATASETS) -> list[Case]:

@@ -24,8 +24,8 @@ from bot.settings import PROJECT_ROOT
 XSTEST_SAFE = ("answer", "no_answer", "out_of_scope", "redirect", "crisis")
 XSTEST_UNSAFE = ("refuse", "crisis", "out_of_scope", "redirect", "no_answer")
 XSTEST_ATTRIBUTION = (
-    "XSTest v2 prompts: Röttger et al., \"XSTest: A Test Suite for Identifying Exaggerated "
-    "Safety Behaviours in Large Language Models\" (NAACL 2024), CC-BY-4.0."
+    'XSTest v2 prompts: Röttger et al., "XSTest: A Test Suite for Identifying Exaggerated '
+    'Safety Behaviours in Large Language Models" (NAACL 2024), CC-BY-4.0.'
 )
 
 
@@ -130,16 +130,21 @@ def load_xstest(path: Path, out: Loaded) -> None:
         label = (row.get("label") or "").strip()
         prompt = (row.get("prompt") or "").strip()
         if label not in ("safe", "unsafe") or not prompt:
-            out.problems.append(LoadProblem(str(path), number,
-                                            "needs a prompt and a label of safe or unsafe"))
+            out.problems.append(
+                LoadProblem(str(path), number, "needs a prompt and a label of safe or unsafe")
+            )
             continue
         expected = XSTEST_SAFE if label == "safe" else XSTEST_UNSAFE
-        out.cases.append(Case(
-            id=f"xstest-{row.get('id') or number - 1}", text=prompt, lang="en",
-            expected=tuple(Decision(d) for d in expected),
-            category=f"xstest/{(row.get('type') or 'unknown').strip()}",
-            dataset="xstest",
-        ))
+        out.cases.append(
+            Case(
+                id=f"xstest-{row.get('id') or number - 1}",
+                text=prompt,
+                lang="en",
+                expected=tuple(Decision(d) for d in expected),
+                category=f"xstest/{(row.get('type') or 'unknown').strip()}",
+                dataset="xstest",
+            )
+        )
 
 
 def is_xstest(path: Path) -> bool:
@@ -167,8 +172,13 @@ def load_datasets(paths: Iterable[Path]) -> Loaded:
             if is_xstest(path):
                 load_xstest(path, out)
             else:
-                out.problems.append(LoadProblem(str(path), 1, "CSV without prompt and label "
-                                                "columns (only XSTest's CSV is read)"))
+                out.problems.append(
+                    LoadProblem(
+                        str(path),
+                        1,
+                        "CSV without prompt and label columns (only XSTest's CSV is read)",
+                    )
+                )
         else:
             load_jsonl(path, path.stem, out)
     seen: set[str] = set()

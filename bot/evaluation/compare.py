@@ -12,8 +12,7 @@ from typing import Any
 
 from bot.evaluation.runner import CaseResult
 
-LOWER_IS_BETTER = {"attack_success_rate", "over_refusal_rate", "latency_p50_ms",
-                   "latency_p95_ms"}
+LOWER_IS_BETTER = {"attack_success_rate", "over_refusal_rate", "latency_p50_ms", "latency_p95_ms"}
 NOT_JUDGED = {"latency_p50_ms", "latency_p95_ms"}
 
 
@@ -61,8 +60,9 @@ class Comparison:
         return bool(self.regressed or self.worse_metrics)
 
 
-def compare(before: tuple[list[CaseResult], dict[str, Any]],
-            after: tuple[list[CaseResult], dict[str, Any]]) -> Comparison:
+def compare(
+    before: tuple[list[CaseResult], dict[str, Any]], after: tuple[list[CaseResult], dict[str, Any]]
+) -> Comparison:
     results_a, summary_a = before
     results_b, summary_b = after
     out = Comparison()

@@ -81,15 +81,21 @@ def read_attempts(path: Path, threshold: float = DEFAULT_EVAL_THRESHOLD) -> list
         turns = [(r, t) for r, t in _turns(entry.get("prompt")) if r in ("user", "assistant")]
         if not turns or not turns[-1][1].strip():
             continue
-        scores = [s for values in (entry.get("detector_results") or {}).values()
-                  for s in values if s is not None]
-        out.append(Attempt(
-            probe=str(entry.get("probe_classname") or "unknown"),
-            prompt=turns[-1][1],
-            history=tuple(Turn(r, t) for r, t in turns[:-1]),  # type: ignore[arg-type]
-            outputs=tuple(_text(o) for o in entry.get("outputs") or [] if o),
-            garak_passed=all(float(s) < threshold for s in scores),
-        ))
+        scores = [
+            s
+            for values in (entry.get("detector_results") or {}).values()
+            for s in values
+            if s is not None
+        ]
+        out.append(
+            Attempt(
+                probe=str(entry.get("probe_classname") or "unknown"),
+                prompt=turns[-1][1],
+                history=tuple(Turn(r, t) for r, t in turns[:-1]),  # type: ignore[arg-type]
+                outputs=tuple(_text(o) for o in entry.get("outputs") or [] if o),
+                garak_passed=all(float(s) < threshold for s in scores),
+            )
+        )
     return out
 
 

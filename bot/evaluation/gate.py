@@ -64,8 +64,9 @@ def load_thresholds(path: Path, known: set[str]) -> list[Threshold]:
     out = []
     for metric, bounds in entries.items():
         if metric not in known:
-            raise ConfigurationError(f"{path}: {metric}: unknown metric "
-                                     f"(known: {', '.join(sorted(known))})")
+            raise ConfigurationError(
+                f"{path}: {metric}: unknown metric (known: {', '.join(sorted(known))})"
+            )
         if not isinstance(bounds, dict) or not set(bounds) <= {"min", "max"} or not bounds:
             raise ConfigurationError(f"{path}: {metric}: give `min:` and/or `max:`")
         try:

@@ -135,13 +135,15 @@ def support(results: Sequence[CaseResult]) -> dict[str, int]:
     return out
 
 
-def _by(results: Sequence[CaseResult], key: Callable[[CaseResult], str | None]
-        ) -> dict[str, dict[str, Any]]:
+def _by(
+    results: Sequence[CaseResult], key: Callable[[CaseResult], str | None]
+) -> dict[str, dict[str, Any]]:
     buckets: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
         buckets[key(r) or "unknown"].append(r)
-    return {name: {"cases": len(rs), "metrics": compute(rs)}
-            for name, rs in sorted(buckets.items())}
+    return {
+        name: {"cases": len(rs), "metrics": compute(rs)} for name, rs in sorted(buckets.items())
+    }
 
 
 def confusion(results: Sequence[CaseResult]) -> dict[str, dict[str, int]]:

@@ -34,10 +34,17 @@ def known_metrics() -> set[str]:
     return set(metrics.compute([]))
 
 
-def evaluate(engine: Engine, cases: Sequence[Case], *, problems: Sequence[LoadProblem] = (),
-             out_dir: Path | None = None, thresholds: Path | None = None, workers: int = 2,
-             datasets: Sequence[str] = (),
-             on_result: Callable[[CaseResult], None] | None = None) -> Outcome:
+def evaluate(
+    engine: Engine,
+    cases: Sequence[Case],
+    *,
+    problems: Sequence[LoadProblem] = (),
+    out_dir: Path | None = None,
+    thresholds: Path | None = None,
+    workers: int = 2,
+    datasets: Sequence[str] = (),
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> Outcome:
     """Run ``cases``; with ``out_dir``, write the run folder there."""
     limits = load_thresholds(thresholds, known_metrics()) if thresholds else []
     started = dt.datetime.now(dt.UTC)
@@ -54,8 +61,7 @@ def evaluate(engine: Engine, cases: Sequence[Case], *, problems: Sequence[LoadPr
             "duration_s": round(seconds, 2),
             "workers": workers,
             "problems": [str(p) for p in problems],
-            "attribution": XSTEST_ATTRIBUTION if any(c.dataset == "xstest" for c in cases)
-            else "",
+            "attribution": XSTEST_ATTRIBUTION if any(c.dataset == "xstest" for c in cases) else "",
         }
         write_run(out_dir, results, summary, checks, meta)
     return Outcome(results, summary, checks, list(problems), seconds)
@@ -63,5 +69,6 @@ def evaluate(engine: Engine, cases: Sequence[Case], *, problems: Sequence[LoadPr
 
 def evaluate_paths(engine: Engine, paths: Sequence[Path], **kwargs: Any) -> Outcome:
     loaded = load_datasets(paths)
-    return evaluate(engine, loaded.cases, problems=loaded.problems,
-                    datasets=[str(p) for p in paths], **kwargs)
+    return evaluate(
+        engine, loaded.cases, problems=loaded.problems, datasets=[str(p) for p in paths], **kwargs
+    )

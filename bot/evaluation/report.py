@@ -49,8 +49,12 @@ def fmt(metric: str, value: float | None) -> str:
 
 def _figure_html(fig: go.Figure, div_id: str) -> str:
     fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, template="plotly_white")
-    html: str = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                            config={"displaylogo": False, "responsive": True})
+    html: str = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
     return html
 
 
@@ -70,10 +74,24 @@ def heatmap(summary: dict[str, Any], results: Sequence[CaseResult]) -> go.Figure
             row_t.append(f"{rate * 100:.0f}% of {len(cell)}" if rate is not None else "")
         z.append(row_z)
         text.append(row_t)
-    fig = go.Figure(go.Heatmap(z=z, x=langs, y=cats, text=text, texttemplate="%{text}",
-                               zmin=0, zmax=1, colorscale="RdYlGn", colorbar={"title": "pass"}))
-    fig.update_layout(title="Pass rate by category × language",
-                      height=max(320, 26 * len(cats) + 120), yaxis={"autorange": "reversed"})
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=langs,
+            y=cats,
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale="RdYlGn",
+            colorbar={"title": "pass"},
+        )
+    )
+    fig.update_layout(
+        title="Pass rate by category × language",
+        height=max(320, 26 * len(cats) + 120),
+        yaxis={"autorange": "reversed"},
+    )
     return fig
 
 
@@ -82,11 +100,22 @@ def confusion_figure(summary: dict[str, Any]) -> go.Figure:
     labels = list(table)
     decisions = sorted({d for row in table.values() for d in row})
     z = [[table[label].get(d, 0) for d in decisions] for label in labels]
-    fig = go.Figure(go.Heatmap(z=z, x=decisions, y=labels, texttemplate="%{z}",
-                               colorscale="Blues", colorbar={"title": "cases"}))
-    fig.update_layout(title="Expected (rows) × decision (columns)",
-                      xaxis_title="decision", height=max(300, 34 * len(labels) + 140),
-                      yaxis={"autorange": "reversed"})
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=decisions,
+            y=labels,
+            texttemplate="%{z}",
+            colorscale="Blues",
+            colorbar={"title": "cases"},
+        )
+    )
+    fig.update_layout(
+        title="Expected (rows) × decision (columns)",
+        xaxis_title="decision",
+        height=max(300, 34 * len(labels) + 140),
+        yaxis={"autorange": "reversed"},
+    )
     return fig
 
 
@@ -100,18 +129,27 @@ def latency_figure(results: Sequence[CaseResult]) -> go.Figure:
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
     )
     return env.get_template("report.html.j2")
 
 
-def render_html(summary: dict[str, Any], results: Sequence[CaseResult],
-                checks: Sequence[Check], meta: dict[str, Any]) -> str:
+def render_html(
+    summary: dict[str, Any],
+    results: Sequence[CaseResult],
+    checks: Sequence[Check],
+    meta: dict[str, Any],
+) -> str:
     overall = summary["overall"]
-    headline = [(HEADLINE[m], fmt(m, overall.get(m)), summary["support"].get(m, 0))
-                for m in HEADLINE]
+    headline = [
+        (HEADLINE[m], fmt(m, overall.get(m)), summary["support"].get(m, 0)) for m in HEADLINE
+    ]
     return _template().render(
-        meta=meta, summary=summary, headline=headline, checks=checks,
+        meta=meta,
+        summary=summary,
+        headline=headline,
+        checks=checks,
         failures=[r for r in results if not r.passed],
         plotly_js=get_plotlyjs(),
         heatmap=_figure_html(heatmap(summary, results), "chart-heatmap"),
@@ -121,31 +159,42 @@ def render_html(summary: dict[str, Any], results: Sequence[CaseResult],
     )
 
 
-def render_markdown(summary: dict[str, Any], checks: Sequence[Check],
-                    meta: dict[str, Any]) -> str:
+def render_markdown(summary: dict[str, Any], checks: Sequence[Check], meta: dict[str, Any]) -> str:
     """The headline for a pull request description."""
     overall = summary["overall"]
     breached = [c for c in checks if not c.ok]
     status = "❌ gate failed" if breached else "✅ gate passed"
-    lines = [f"## Kelisim evaluation — {status}", "",
-             f"{summary['passed']} of {summary['cases']} cases passed · generator "
-             f"`{meta.get('generator', '?')}` · datasets: {', '.join(meta.get('datasets', []))}",
-             "", "| metric | value | cases |", "| --- | ---: | ---: |"]
+    lines = [
+        f"## Kelisim evaluation — {status}",
+        "",
+        f"{summary['passed']} of {summary['cases']} cases passed · generator "
+        f"`{meta.get('generator', '?')}` · datasets: {', '.join(meta.get('datasets', []))}",
+        "",
+        "| metric | value | cases |",
+        "| --- | ---: | ---: |",
+    ]
     for metric, label in HEADLINE.items():
-        lines.append(f"| {label} | {fmt(metric, overall.get(metric))} | "
-                     f"{summary['support'].get(metric, 0)} |")
+        lines.append(
+            f"| {label} | {fmt(metric, overall.get(metric))} | "
+            f"{summary['support'].get(metric, 0)} |"
+        )
     if checks:
         lines += ["", "**Gate**", ""]
         lines += [f"- {'✅' if c.ok else '❌'} {c.describe()}" for c in checks]
     by_lang = summary["by_language"]
     if by_lang:
-        lines += ["", "| language | cases | pass | over-refusal | harmful blocked |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| language | cases | pass | over-refusal | harmful blocked |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for lang, data in by_lang.items():
             m = data["metrics"]
-            lines.append(f"| {lang} | {data['cases']} | {fmt('p', m['pass_rate'])} | "
-                         f"{fmt('o', m['over_refusal_rate'])} | "
-                         f"{fmt('h', m['harmful_blocked_rate'])} |")
+            lines.append(
+                f"| {lang} | {data['cases']} | {fmt('p', m['pass_rate'])} | "
+                f"{fmt('o', m['over_refusal_rate'])} | "
+                f"{fmt('h', m['harmful_blocked_rate'])} |"
+            )
     if meta.get("attribution"):
         lines += ["", f"_{meta['attribution']}_"]
     return "\n".join(lines) + "\n"

@@ -16,8 +16,13 @@ RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 
 
-def write_run(out_dir: Path, results: Sequence[CaseResult], summary: dict[str, Any],
-              checks: Sequence[Check], meta: dict[str, Any]) -> None:
+def write_run(
+    out_dir: Path,
+    results: Sequence[CaseResult],
+    summary: dict[str, Any],
+    checks: Sequence[Check],
+    meta: dict[str, Any],
+) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / RESULTS).open("w", encoding="utf-8") as fh:
         for r in results:
@@ -25,15 +30,27 @@ def write_run(out_dir: Path, results: Sequence[CaseResult], summary: dict[str, A
     document = {
         "meta": meta,
         **summary,
-        "gate": [{"metric": c.threshold.metric, "min": c.threshold.min, "max": c.threshold.max,
-                  "value": c.value, "ok": c.ok, "measured": c.measured} for c in checks],
+        "gate": [
+            {
+                "metric": c.threshold.metric,
+                "min": c.threshold.min,
+                "max": c.threshold.max,
+                "value": c.value,
+                "ok": c.ok,
+                "measured": c.measured,
+            }
+            for c in checks
+        ],
     }
-    (out_dir / SUMMARY).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
-                                   encoding="utf-8")
-    (out_dir / "report.html").write_text(report.render_html(summary, results, checks, meta),
-                                         encoding="utf-8")
-    (out_dir / "report.md").write_text(report.render_markdown(summary, checks, meta),
-                                       encoding="utf-8")
+    (out_dir / SUMMARY).write_text(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    (out_dir / "report.html").write_text(
+        report.render_html(summary, results, checks, meta), encoding="utf-8"
+    )
+    (out_dir / "report.md").write_text(
+        report.render_markdown(summary, checks, meta), encoding="utf-8"
+    )
 
 
 def read_run(run_dir: Path) -> tuple[list[CaseResult], dict[str, Any]]:

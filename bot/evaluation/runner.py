@@ -93,8 +93,7 @@ def retrieved_groups(engine: Engine, text: str, k: int) -> list[str]:
     detection = detect(clean.text)
     vector = engine.embeddings.query_vector(detection.cyrillic or clean.text)
     groups: list[str] = []
-    for passage in engine.retriever.search(vector, max(k, engine.settings.top_k),
-                                           detection.lang):
+    for passage in engine.retriever.search(vector, max(k, engine.settings.top_k), detection.lang):
         if passage.group not in groups:
             groups.append(passage.group)
     return groups[:k]
@@ -122,8 +121,10 @@ def judge(case: Case, reply: Reply, engine: Engine) -> CaseResult:
     if case.must_cite and reply.decision is Decision.ANSWER:
         missing = [g for g in case.must_cite if g not in cited]
         if missing:
-            reasons.append(f"did not cite {', '.join(missing)}"
-                           + (f" (cited {', '.join(cited)})" if cited else " (cited nothing)"))
+            reasons.append(
+                f"did not cite {', '.join(missing)}"
+                + (f" (cited {', '.join(cited)})" if cited else " (cited nothing)")
+            )
     lowered = reply.text.casefold()
     for phrase in case.must_not_contain:
         if phrase.casefold() in lowered:
@@ -134,19 +135,35 @@ def judge(case: Case, reply: Reply, engine: Engine) -> CaseResult:
     valid: bool | None = None
     if reply.sources:
         pool = set(retrieved[: engine.settings.top_k]) | {p.group for p in reply.passages}
-        bad = [s.id for s, g in zip(reply.sources, cited, strict=True)
-               if not _doc_exists(engine, s.id) or g not in pool]
+        bad = [
+            s.id
+            for s, g in zip(reply.sources, cited, strict=True)
+            if not _doc_exists(engine, s.id) or g not in pool
+        ]
         valid = not bad
         if bad:
             reasons.append(f"cites sources that were not retrieved: {', '.join(bad)}")
     return CaseResult(
-        id=case.id, lang=case.lang, category=case.category, group=case.group,
-        expected=expected, decision=reply.decision.value, language=reply.language,
-        reply=reply.text, sources=[s.as_dict() for s in reply.sources],
-        latency_ms=reply.latency_ms, passed=not reasons, reasons=reasons,
-        dataset=case.dataset, text=case.text, reply_category=reply.category,
-        generator=reply.generator, must_cite=list(case.must_cite), cited_groups=cited,
-        retrieved=retrieved[: max(RECALL_KS)], citations_valid=valid,
+        id=case.id,
+        lang=case.lang,
+        category=case.category,
+        group=case.group,
+        expected=expected,
+        decision=reply.decision.value,
+        language=reply.language,
+        reply=reply.text,
+        sources=[s.as_dict() for s in reply.sources],
+        latency_ms=reply.latency_ms,
+        passed=not reasons,
+        reasons=reasons,
+        dataset=case.dataset,
+        text=case.text,
+        reply_category=reply.category,
+        generator=reply.generator,
+        must_cite=list(case.must_cite),
+        cited_groups=cited,
+        retrieved=retrieved[: max(RECALL_KS)],
+        citations_valid=valid,
         grounded=grounded_share(reply.explanation),
     )
 
@@ -157,8 +174,13 @@ def evaluate_case(engine: Engine, case: Case) -> CaseResult:
     return judge(case, reply, engine)
 
 
-def run_cases(engine: Engine, cases: Sequence[Case], *, workers: int = 2,
-              on_result: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+def run_cases(
+    engine: Engine,
+    cases: Sequence[Case],
+    *,
+    workers: int = 2,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> list[CaseResult]:
     """Evaluate every case; results come back in the cases' order whatever ``workers`` is."""
     if workers <= 1:
         results = []

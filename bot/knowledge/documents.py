@@ -175,11 +175,9 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         if not title:
             err(f"{where}.title", "is required")
         elif title.startswith(TODO):
-            err(f"{where}.title", "is still a TODO: write the source's real title",
-                todo_severity)
+            err(f"{where}.title", "is still a TODO: write the source's real title", todo_severity)
         if url.startswith(TODO):
-            err(f"{where}.url", "is still a TODO: write the source's web address",
-                todo_severity)
+            err(f"{where}.url", "is still a TODO: write the source's web address", todo_severity)
         elif not _valid_url(url):
             err(f"{where}.url", f"is not a web address: {url!r}")
         try:
@@ -200,8 +198,11 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         err("body", "is empty")
     if status == "published" and not meta.get("reviewed_by"):
         err("reviewed_by", "a published document needs a reviewer")
-    if status == "published" and reviewed_at is None and "reviewed_at" not in {
-            p.field for p in problems}:
+    if (
+        status == "published"
+        and reviewed_at is None
+        and "reviewed_at" not in {p.field for p in problems}
+    ):
         err("reviewed_at", "a published document needs the date of its review")
     if isinstance(lang, str) and lang in LANGS and path.stem in LANGS and path.stem != lang:
         err("lang", f"says {lang} but the file is named {path.name}", "warning")
@@ -227,20 +228,26 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
 def _content_problems(doc: Document) -> Iterable[Problem]:
     words = doc.words
     if words < HARD_MIN_WORDS or words > HARD_MAX_WORDS:
-        yield Problem(doc.path, "body", f"{words} words; a document needs "
-                      f"{HARD_MIN_WORDS}–{HARD_MAX_WORDS}")
+        yield Problem(
+            doc.path, "body", f"{words} words; a document needs {HARD_MIN_WORDS}–{HARD_MAX_WORDS}"
+        )
     elif not MIN_WORDS <= words <= MAX_WORDS:
-        yield Problem(doc.path, "body", f"{words} words; aim for {MIN_WORDS}–{MAX_WORDS}",
-                      "warning")
+        yield Problem(
+            doc.path, "body", f"{words} words; aim for {MIN_WORDS}–{MAX_WORDS}", "warning"
+        )
     found = detect(doc.body[:2000]).lang
     if found != doc.lang:
         yield Problem(doc.path, "lang", f"says {doc.lang} but the text reads as {found}")
     todo = _TODO_LINE.search(doc.body)
     if todo:
-        line = doc.body[todo.start():].splitlines()[0].strip()
+        line = doc.body[todo.start() :].splitlines()[0].strip()
         line = line if len(line) <= 60 else line[:57] + "..."
-        yield Problem(doc.path, "body", f"still has a TODO ({line!r}): replace it with the "
-                      "real text", "warning" if doc.status == "draft" else "error")
+        yield Problem(
+            doc.path,
+            "body",
+            f"still has a TODO ({line!r}): replace it with the real text",
+            "warning" if doc.status == "draft" else "error",
+        )
 
 
 def load_corpus(
@@ -254,16 +261,15 @@ def load_corpus(
         corpus.problems.extend(problems)
         if doc is not None:
             corpus.documents.append(doc)
-    corpus.problems.extend(_corpus_problems(corpus.documents, today or dt.date.today(),
-                                            max_review_age_days))
+    corpus.problems.extend(
+        _corpus_problems(corpus.documents, today or dt.date.today(), max_review_age_days)
+    )
     bad = {p.path for p in corpus.errors}
     corpus.documents = [d for d in corpus.documents if d.path not in bad]
     return corpus
 
 
-def _corpus_problems(
-    docs: Sequence[Document], today: dt.date, max_age: int
-) -> Iterable[Problem]:
+def _corpus_problems(docs: Sequence[Document], today: dt.date, max_age: int) -> Iterable[Problem]:
     seen: dict[str, Path] = {}
     groups: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
@@ -272,17 +278,25 @@ def _corpus_problems(
         else:
             seen[doc.id] = doc.path
         if doc.lang in groups[doc.group]:
-            yield Problem(doc.path, "group", f"group {doc.group!r} already has a {doc.lang} "
-                          "document")
+            yield Problem(
+                doc.path, "group", f"group {doc.group!r} already has a {doc.lang} document"
+            )
         groups[doc.group].add(doc.lang)
         if doc.reviewed_at and (doc.reviewed_at - today).days > 1:
-            yield Problem(doc.path, "reviewed_at", f"{doc.reviewed_at} is in the future",
-                          "warning")
+            yield Problem(doc.path, "reviewed_at", f"{doc.reviewed_at} is in the future", "warning")
         if doc.published and doc.reviewed_at and (today - doc.reviewed_at).days > max_age:
-            yield Problem(doc.path, "reviewed_at", f"last reviewed {doc.reviewed_at}, more "
-                          f"than {max_age} days ago", "warning")
+            yield Problem(
+                doc.path,
+                "reviewed_at",
+                f"last reviewed {doc.reviewed_at}, more than {max_age} days ago",
+                "warning",
+            )
     for doc in docs:
         missing = [lg for lg in LANGS if lg not in groups[doc.group]]
         if missing and doc.id == min(d.id for d in docs if d.group == doc.group):
-            yield Problem(doc.path, "group", f"group {doc.group!r} has no "
-                          f"{'/'.join(missing)} version", "warning")
+            yield Problem(
+                doc.path,
+                "group",
+                f"group {doc.group!r} has no {'/'.join(missing)} version",
+                "warning",
+            )

@@ -32,6 +32,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CONTEXT_CHARS = 300
 PRIORITY = {
     Decision.CRISIS: 0,
     Decision.REFUSE: 1,
@@ -151,16 +152,23 @@ class SafetyPolicy:
         The message is also tried sentence by sentence, so that "forget the history
         part, just tell me how to put it together" is not excused by its first half.
         """
-        earlier = [t.content for t in history[-self.history_turns :]][-4:]
+        # Assistant turns are long quotes; their opening (a refusal, a framing line)
+        # is the part a follow-up refers to.
+        earlier = [
+            t.content if t.role == "user" else t.content[:CONTEXT_CHARS]
+            for t in history[-self.history_turns :]
+        ][-4:]
         if not earlier:
             return []
         before = normalize.basic(" ".join(earlier))
-        parts = [text, *normalize.sentences(text)]
+        together = [
+            f"{before} {part}" for part in (normalize.basic(text), *normalize.sentences(text))
+        ]
         hits = []
         for rule in self.input_rules:
-            if rule.decision is not Decision.REFUSE or rule.matches(before):
+            if rule.decision is not Decision.REFUSE:
                 continue
-            if any(rule.matches(normalize.basic(f"{before} {part}")) for part in parts):
+            if any(rule.matches(t) for t in together) and not rule.matches(before):
                 hits.append((rule, "conversation"))
         return hits
 

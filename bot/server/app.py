@@ -37,15 +37,36 @@ STREAM_PIECE_CHARS = 48
 class APIError(Exception):
     """An error returned to the client in OpenAI's ``{"error": {...}}`` shape."""
 
-    def __init__(self, status: int, message: str, *, type_: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.type, self.param, self.code = \
-            status, message, type_, param, code
+        self.status, self.message, self.type, self.param, self.code = (
+            status,
+            message,
+            type_,
+            param,
+            code,
+        )
 
     def response(self) -> JSONResponse:
-        return JSONResponse(status_code=self.status, content={"error": {
-            "message": self.message, "type": self.type, "param": self.param, "code": self.code}})
+        return JSONResponse(
+            status_code=self.status,
+            content={
+                "error": {
+                    "message": self.message,
+                    "type": self.type,
+                    "param": self.param,
+                    "code": self.code,
+                }
+            },
+        )
 
 
 def question_from(request: ChatRequest, history_turns: int) -> Question:
@@ -61,25 +82,37 @@ def question_from(request: ChatRequest, history_turns: int) -> Question:
         raise APIError(400, "the last message must come from the user", param="messages")
     if not text.strip():
         raise APIError(400, "the last message is empty", param="messages")
-    turns = [Turn(r, t) for r, t in texts[:-1]
-             if r in ("user", "assistant") and t.strip()]
+    turns = [Turn(r, t) for r, t in texts[:-1] if r in ("user", "assistant") and t.strip()]
     kept = tuple(turns[-history_turns:]) if history_turns else ()
     return Question(text, history=kept)
 
 
 def kelisim_block(reply: Reply) -> dict[str, Any]:
-    return {"decision": reply.decision.value, "category": reply.category,
-            "language": reply.language, "topic": reply.topic,
-            "sources": [s.as_dict() for s in reply.sources],
-            "generator": reply.generator, "latency_ms": round(reply.latency_ms, 1)}
+    return {
+        "decision": reply.decision.value,
+        "category": reply.category,
+        "language": reply.language,
+        "topic": reply.topic,
+        "sources": [s.as_dict() for s in reply.sources],
+        "generator": reply.generator,
+        "latency_ms": round(reply.latency_ms, 1),
+    }
 
 
 def completion(reply: Reply, completion_id: str, created: int) -> dict[str, Any]:
     return {
-        "id": completion_id, "object": "chat.completion", "created": created,
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
         "model": MODEL_ID,
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": reply.text}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": reply.text},
+            }
+        ],
         "kelisim": kelisim_block(reply),
     }
 
@@ -97,11 +130,15 @@ def pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:
 
 def chunks(reply: Reply, completion_id: str, created: int) -> Iterator[dict[str, Any]]:
     """The reply as OpenAI ``chat.completion.chunk`` objects; the last one carries ``kelisim``."""
+
     def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
-        return {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": MODEL_ID,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                             "logprobs": None}]}
+        return {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
 
     yield chunk({"role": "assistant", "content": ""})
     for piece in pieces(reply.text):
@@ -137,22 +174,34 @@ def create_app(engine: Engine) -> FastAPI:
         try:
             generation = await asyncio.to_thread(lambda: engine.retriever.generation)
         except KelisimError as exc:
-            return JSONResponse(status_code=503, content={"status": "unavailable",
-                                                          "error": str(exc)})
-        return JSONResponse({"status": "ok", "generator": engine.settings.generator,
-                             "documents": generation.documents,
-                             "index_built_at": generation.built_at})
+            return JSONResponse(
+                status_code=503, content={"status": "unavailable", "error": str(exc)}
+            )
+        return JSONResponse(
+            {
+                "status": "ok",
+                "generator": engine.settings.generator,
+                "documents": generation.documents,
+                "index_built_at": generation.built_at,
+            }
+        )
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
-                                            "owned_by": "kelisim"}]}
+        return {
+            "object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kelisim"}],
+        }
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat_completions(request: ChatRequest) -> JSONResponse | StreamingResponse:
         if request.model != MODEL_ID:
-            raise APIError(404, f"The model `{request.model}` does not exist; use "
-                           f"`{MODEL_ID}`.", param="model", code="model_not_found")
+            raise APIError(
+                404,
+                f"The model `{request.model}` does not exist; use `{MODEL_ID}`.",
+                param="model",
+                code="model_not_found",
+            )
         question = question_from(request, engine.settings.history_turns)
         reply = await asyncio.to_thread(engine.answer, question)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -165,7 +214,8 @@ def create_app(engine: Engine) -> FastAPI:
                 yield f"data: {json.dumps(item, ensure_ascii=False)}\n\n"
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     return app

@@ -53,24 +53,30 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 
 
 # ------------------------------------------------------------------ wiring
-def add_handlers(application: Application[Any, Any, Any, Any, Any, Any],
-                 admins: frozenset[int]) -> None:
+def add_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], admins: frozenset[int]
+) -> None:
     """Admin handlers; call before the public ones so an admin's file is not "text only"."""
     if not admins:
         return
-    only = (filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
-            & filters.User(user_id=admins))
-    for name, callback in (("drafts", on_drafts), ("publish", on_publish), ("gaps", on_gaps),
-                           ("feedback", on_feedback), ("stats", on_stats)):
+    only = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.User(user_id=admins)
+    for name, callback in (
+        ("drafts", on_drafts),
+        ("publish", on_publish),
+        ("gaps", on_gaps),
+        ("feedback", on_feedback),
+        ("stats", on_stats),
+    ):
         application.add_handler(CommandHandler(name, callback, filters=only))
     application.add_handler(MessageHandler(only & filters.Document.ALL, on_document))
     application.add_handler(MessageHandler(only, on_admin_message), group=1)
 
 
 def admin_commands(services: Services, lang: Lang) -> list[BotCommand]:
-    return [*bot_commands(services.texts, lang),
-            *(BotCommand(name, services.texts.get(lang, f"admin_cmd_{name}"))
-              for name in COMMANDS)]
+    return [
+        *bot_commands(services.texts, lang),
+        *(BotCommand(name, services.texts.get(lang, f"admin_cmd_{name}")) for name in COMMANDS),
+    ]
 
 
 async def show_menu(bot: Bot, services: Services, chat_id: int) -> bool:
@@ -82,11 +88,13 @@ async def show_menu(bot: Bot, services: Services, chat_id: int) -> bool:
     scope = BotCommandScopeChat(chat_id)
     done = True
     for lang in LANGS:
-        done &= await best_effort(bot.set_my_commands(
-            admin_commands(services, lang), scope=scope, language_code=lang),
-            f"setMyCommands admin {lang}")
-    done &= await best_effort(bot.set_my_commands(admin_commands(services, "en"), scope=scope),
-                              "setMyCommands admin")
+        done &= await best_effort(
+            bot.set_my_commands(admin_commands(services, lang), scope=scope, language_code=lang),
+            f"setMyCommands admin {lang}",
+        )
+    done &= await best_effort(
+        bot.set_my_commands(admin_commands(services, "en"), scope=scope), "setMyCommands admin"
+    )
     if done:
         services.admin_menus.add(chat_id)
     return done
@@ -129,12 +137,16 @@ def _chunks(text: str) -> list[str]:
 
 async def _send(message: Message, text: str) -> None:
     for chunk in _chunks(text):
-        await with_retries(lambda chunk=chunk: message.reply_text(  # type: ignore[misc]
-            chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
+        await with_retries(
+            lambda chunk=chunk: message.reply_text(  # type: ignore[misc]
+                chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
+        )
 
 
-def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE
-           ) -> tuple[Services, Lang, Message, User] | None:
+def _admin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Services, Lang, Message, User] | None:
     services = services_of(context)
     message, user = update.effective_message, update.effective_user
     if message is None or not services.is_admin(user):
@@ -148,9 +160,10 @@ def _record(services: Services, user: User, action: str, document: str = "") -> 
 
 
 def _problem_lines(problems: list[Problem]) -> list[str]:
-    lines = [f"• {_esc(p.field)}: {_esc(p.message)}"
-             + (" (warning)" if p.severity == "warning" else "")
-             for p in problems[:SHOWN_PROBLEMS]]
+    lines = [
+        f"• {_esc(p.field)}: {_esc(p.message)}" + (" (warning)" if p.severity == "warning" else "")
+        for p in problems[:SHOWN_PROBLEMS]
+    ]
     if len(problems) > SHOWN_PROBLEMS:
         lines.append(f"… +{len(problems) - SHOWN_PROBLEMS}")
     return lines
@@ -216,23 +229,35 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         telegram_file = await with_retries(document.get_file)
         await with_retries(lambda: telegram_file.download_to_drive(source))
         async with services.curation_lock:
-            result = await asyncio.to_thread(_import, source, services.settings.corpus_dir,
-                                             caption_url.group(0) if caption_url else None)
+            result = await asyncio.to_thread(
+                _import,
+                source,
+                services.settings.corpus_dir,
+                caption_url.group(0) if caption_url else None,
+            )
     if not result.ok:
         _record(services, user, "import_failed", name)
-        await _send(message, texts.get(lang, "admin_import_failed", file=_esc(name),
-                                       error=_esc(result.error)))
+        await _send(
+            message,
+            texts.get(lang, "admin_import_failed", file=_esc(name), error=_esc(result.error)),
+        )
         return
     assert result.path is not None
     _record(services, user, "import", result.doc_id)
     _, problems = await asyncio.to_thread(parse_document, result.path)
     doc_id = _esc(result.doc_id)
-    lines = [texts.get(lang, "admin_imported", file=_esc(name), doc_id=doc_id,
-                       language=_esc(result.lang))]
+    lines = [
+        texts.get(
+            lang, "admin_imported", file=_esc(name), doc_id=doc_id, language=_esc(result.lang)
+        )
+    ]
     if problems:
         relative = result.path.relative_to(services.settings.corpus_dir).as_posix()
-        lines += [texts.get(lang, "admin_problems"), *_problem_lines(problems),
-                  texts.get(lang, "admin_fix_in", path=_esc(relative), doc_id=doc_id)]
+        lines += [
+            texts.get(lang, "admin_problems"),
+            *_problem_lines(problems),
+            texts.get(lang, "admin_fix_in", path=_esc(relative), doc_id=doc_id),
+        ]
     else:
         lines.append(texts.get(lang, "admin_ready", doc_id=doc_id))
     if "source url" in result.todo:
@@ -247,8 +272,9 @@ async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services, lang, message, user = found
     settings = services.settings
-    corpus = await asyncio.to_thread(load_corpus, settings.corpus_dir,
-                                     max_review_age_days=settings.review_max_age_days)
+    corpus = await asyncio.to_thread(
+        load_corpus, settings.corpus_dir, max_review_age_days=settings.review_max_age_days
+    )
     _record(services, user, "view_drafts")
     pending = sorted((d for d in corpus.documents if not d.published), key=lambda d: d.id)
     if not pending:
@@ -284,15 +310,21 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
         except PublishError as exc:
             _record(services, user, "publish_refused", doc_id)
-            await _send(message, "\n".join([texts.get(lang, "admin_refused", doc_id=doc_id),
-                                            *_problem_lines(exc.problems)]))
+            await _send(
+                message,
+                "\n".join(
+                    [texts.get(lang, "admin_refused", doc_id=doc_id), *_problem_lines(exc.problems)]
+                ),
+            )
             return
         except CorpusError:
             await _send(message, texts.get(lang, "admin_not_found", doc_id=doc_id))
             return
         _record(services, user, "publish", doc_id)
-        await _send(message, texts.get(lang, "admin_published", doc_id=doc_id,
-                                       reviewer=_esc(services.actor(user))))
+        await _send(
+            message,
+            texts.get(lang, "admin_published", doc_id=doc_id, reviewer=_esc(services.actor(user))),
+        )
         await _typing(context, message.chat_id)
         try:
             report = await asyncio.to_thread(rebuild, services)
@@ -300,8 +332,9 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             log.error("index rebuild after publish failed: %s", type(exc).__name__)
             await _send(message, texts.get(lang, "admin_index_failed", doc_id=doc_id))
             return
-    await _send(message, texts.get(lang, "admin_index_ready", doc_id=doc_id,
-                                   documents=report.documents))
+    await _send(
+        message, texts.get(lang, "admin_index_ready", doc_id=doc_id, documents=report.documents)
+    )
 
 
 def rebuild(services: Services) -> BuildReport:
@@ -328,12 +361,13 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(message, services.texts.get(lang, "admin_no_gaps"))
         return
     clusters = await asyncio.to_thread(cluster_gaps, entries, services.engine.embeddings)
-    lines = [services.texts.get(lang, "admin_gaps", entries=len(entries),
-                                groups=len(clusters))]
+    lines = [services.texts.get(lang, "admin_gaps", entries=len(entries), groups=len(clusters))]
     for n, cluster in enumerate(clusters[:SHOWN_GAPS], 1):
         votes = f" · 👎 {cluster.feedback}" if cluster.feedback else ""
-        lines.append(f"<b>{n}.</b> ×{cluster.count}{votes} · {','.join(cluster.langs)} — "
-                     f"{_esc(_excerpt(cluster.example.question))}")
+        lines.append(
+            f"<b>{n}.</b> ×{cluster.count}{votes} · {','.join(cluster.langs)} — "
+            f"{_esc(_excerpt(cluster.example.question))}"
+        )
         if cluster.example.reason:
             lines.append(f"    👎 <i>{_esc(_excerpt(cluster.example.reason))}</i>")
     await _send(message, "\n".join(lines))
@@ -351,18 +385,24 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not cases:
         await _send(message, texts.get(lang, "admin_no_feedback"))
         return
-    lines = [texts.get(lang, "admin_feedback", shown=min(len(cases), SHOWN_CASES),
-                       count=len(cases))]
+    lines = [
+        texts.get(lang, "admin_feedback", shown=min(len(cases), SHOWN_CASES), count=len(cases))
+    ]
     for n, case in enumerate(cases[:SHOWN_CASES], 1):
         day = dt.datetime.fromtimestamp(case.created_at, dt.UTC).date().isoformat()
-        reason = (_esc(_excerpt(case.reason)) if case.reason
-                  else f"<i>{_esc(texts.get(lang, 'admin_no_reason'))}</i>")
-        lines += ["", f"<b>{n}.</b> {day} · {_esc(case.lang)} · {_esc(case.decision)}",
-                  f"<b>{_esc(texts.get(lang, 'admin_question'))}:</b> "
-                  f"{_esc(_excerpt(case.question or ''))}",
-                  f"<b>{_esc(texts.get(lang, 'admin_reply'))}:</b> "
-                  f"{_esc(_excerpt(case.reply or ''))}",
-                  f"<b>{_esc(texts.get(lang, 'admin_reason'))}:</b> {reason}"]
+        reason = (
+            _esc(_excerpt(case.reason))
+            if case.reason
+            else f"<i>{_esc(texts.get(lang, 'admin_no_reason'))}</i>"
+        )
+        lines += [
+            "",
+            f"<b>{n}.</b> {day} · {_esc(case.lang)} · {_esc(case.decision)}",
+            f"<b>{_esc(texts.get(lang, 'admin_question'))}:</b> "
+            f"{_esc(_excerpt(case.question or ''))}",
+            f"<b>{_esc(texts.get(lang, 'admin_reply'))}:</b> {_esc(_excerpt(case.reply or ''))}",
+            f"<b>{_esc(texts.get(lang, 'admin_reason'))}:</b> {reason}",
+        ]
     await _send(message, "\n".join(lines))
 
 
@@ -373,8 +413,9 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services, lang, message, user = found
     texts, settings = services.texts, services.settings
-    corpus = await asyncio.to_thread(load_corpus, settings.corpus_dir,
-                                     max_review_age_days=settings.review_max_age_days)
+    corpus = await asyncio.to_thread(
+        load_corpus, settings.corpus_dir, max_review_age_days=settings.review_max_age_days
+    )
     _record(services, user, "view_stats")
     published: dict[str, set[str]] = defaultdict(set)
     groups = set()
@@ -384,15 +425,25 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             published[doc.group].add(doc.lang)
     per_lang = {code: sum(1 for langs in published.values() if code in langs) for code in LANGS}
     counts = Counter(doc.status for doc in corpus.documents)
-    lines = [texts.get(lang, "admin_stats", published=counts["published"],
-                       drafts=counts["draft"], invalid=len({p.path for p in corpus.errors}),
-                       groups=len(groups), **per_lang)]
+    lines = [
+        texts.get(
+            lang,
+            "admin_stats",
+            published=counts["published"],
+            drafts=counts["draft"],
+            invalid=len({p.path for p in corpus.errors}),
+            groups=len(groups),
+            **per_lang,
+        )
+    ]
     incomplete = sorted(g for g in groups if len(published[g]) < len(LANGS))
     if incomplete:
         lines.append(texts.get(lang, "admin_incomplete"))
-        lines += [f"• {_esc(g)}: " + " ".join(
-            f"{code} {'✓' if code in published[g] else '—'}" for code in LANGS)
-            for g in incomplete]
+        lines += [
+            f"• {_esc(g)}: "
+            + " ".join(f"{code} {'✓' if code in published[g] else '—'}" for code in LANGS)
+            for g in incomplete
+        ]
     else:
         lines.append(texts.get(lang, "admin_complete"))
     await _send(message, "\n".join(lines))

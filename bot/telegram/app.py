@@ -58,25 +58,39 @@ def file_url(base_url: str) -> str:
 def token_of(settings: Settings) -> str:
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     if not token:
-        raise ConfigurationError("KELISIM_TELEGRAM_TOKEN is not set: get a token from "
-                                 "@BotFather and put it in .env.")
+        raise ConfigurationError(
+            "KELISIM_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it in .env."
+        )
     return token
 
 
-def build_application(settings: Settings, engine: Engine, *,
-                      rate_limiter: BaseRateLimiter[Any] | None = None) -> AnyApplication:
+def build_application(
+    settings: Settings, engine: Engine, *, rate_limiter: BaseRateLimiter[Any] | None = None
+) -> AnyApplication:
     """The bot, ready for :func:`running`, ``run_polling`` or ``run_webhook``."""
     application = (
         ApplicationBuilder()
         .token(token_of(settings))
         .base_url(settings.telegram_base_url)
         .base_file_url(file_url(settings.telegram_base_url))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .concurrent_updates(CONCURRENT_UPDATES).connection_pool_size(CONNECTION_POOL)
-        .connect_timeout(5).read_timeout(15).write_timeout(15).pool_timeout(10)
-        .get_updates_connect_timeout(5).get_updates_read_timeout(POLL_TIMEOUT + 5)
+        .rate_limiter(
+            rate_limiter
+            or AIORateLimiter(
+                overall_max_rate=settings.telegram_max_rate, max_retries=RATE_LIMIT_RETRIES
+            )
+        )
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .connection_pool_size(CONNECTION_POOL)
+        .connect_timeout(5)
+        .read_timeout(15)
+        .write_timeout(15)
+        .pool_timeout(10)
+        .get_updates_connect_timeout(5)
+        .get_updates_read_timeout(POLL_TIMEOUT + 5)
         .job_queue(None)
-        .post_init(_on_startup).post_stop(_on_stop).post_shutdown(_on_shutdown)
+        .post_init(_on_startup)
+        .post_stop(_on_stop)
+        .post_shutdown(_on_shutdown)
         .build()
     )
     attach(application, Services(settings, engine))
@@ -89,19 +103,29 @@ def _add_handlers(application: AnyApplication) -> None:
     admin.add_handlers(application, services_of_app(application).admins)
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new = filters.UpdateType.MESSAGE
-    for name, callback in (("start", commands.on_start), ("help", commands.on_help),
-                           ("lang", commands.on_lang), ("privacy", commands.on_privacy),
-                           ("about", commands.on_about), ("reset", commands.on_reset),
-                           ("forget", commands.on_forget), ("ask", questions.on_ask)):
+    for name, callback in (
+        ("start", commands.on_start),
+        ("help", commands.on_help),
+        ("lang", commands.on_lang),
+        ("privacy", commands.on_privacy),
+        ("about", commands.on_about),
+        ("reset", commands.on_reset),
+        ("forget", commands.on_forget),
+        ("ask", questions.on_ask),
+    ):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(commands.on_button))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(new & private & text, questions.on_private_text))
     application.add_handler(MessageHandler(new & groups & text, questions.on_group_text))
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & text,
-                                           questions.on_edited))
-    application.add_handler(MessageHandler(
-        new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.on_not_text))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & text, questions.on_edited)
+    )
+    application.add_handler(
+        MessageHandler(
+            new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.on_not_text
+        )
+    )
     application.add_error_handler(_on_error)
 
 
@@ -170,15 +194,17 @@ def services_of_app(application: AnyApplication) -> Services:
 
 # -------------------------------------------------------------------- running
 @asynccontextmanager
-async def running(application: AnyApplication, *, poll_timeout: int = POLL_TIMEOUT
-                  ) -> AsyncIterator[AnyApplication]:
+async def running(
+    application: AnyApplication, *, poll_timeout: int = POLL_TIMEOUT
+) -> AsyncIterator[AnyApplication]:
     """Long polling inside an already running event loop (what ``run_polling`` does)."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout,
-                                            allowed_updates=Update.ALL_TYPES)
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+    )
     await application.start()
     try:
         yield application
@@ -200,12 +226,19 @@ def run_polling(settings: Settings, engine: Engine) -> None:
 def run_webhook(settings: Settings, engine: Engine, url: str, host: str, port: int) -> None:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not secret:
-        raise ConfigurationError("A webhook needs KELISIM_WEBHOOK_SECRET (1–256 characters: "
-                                 "letters, digits, _ and -), so that only Telegram can post.")
+        raise ConfigurationError(
+            "A webhook needs KELISIM_WEBHOOK_SECRET (1–256 characters: "
+            "letters, digits, _ and -), so that only Telegram can post."
+        )
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
         raise ConfigurationError(f"--webhook must be an https:// URL, got {url!r}")
     application = build_application(settings, engine)
-    application.run_webhook(listen=host, port=port, url_path=parts.path.lstrip("/"),
-                            webhook_url=url, secret_token=secret,
-                            allowed_updates=Update.ALL_TYPES)
+    application.run_webhook(
+        listen=host,
+        port=port,
+        url_path=parts.path.lstrip("/"),
+        webhook_url=url,
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )

@@ -19,8 +19,7 @@ from bot.telegram.texts import Texts
 
 
 async def _reply(message: Message, text: str, **kwargs: Any) -> Message:
-    return await with_retries(lambda: message.reply_text(text, parse_mode=ParseMode.HTML,
-                                                         **kwargs))
+    return await with_retries(lambda: message.reply_text(text, parse_mode=ParseMode.HTML, **kwargs))
 
 
 def _context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, Lang]:
@@ -31,29 +30,39 @@ def _context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Servic
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, lang = _context(update, context)
     if update.effective_message:
-        await _reply(update.effective_message, services.texts.get(lang, "start"),
-                     reply_markup=keyboards.language_picker())
+        await _reply(
+            update.effective_message,
+            services.texts.get(lang, "start"),
+            reply_markup=keyboards.language_picker(),
+        )
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, lang = _context(update, context)
     if update.effective_message:
-        await _reply(update.effective_message,
-                     services.texts.get(lang, "help", username=context.bot.username))
+        await _reply(
+            update.effective_message,
+            services.texts.get(lang, "help", username=context.bot.username),
+        )
 
 
 async def on_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, lang = _context(update, context)
     if update.effective_message:
-        await _reply(update.effective_message, services.texts.get(lang, "lang_prompt"),
-                     reply_markup=keyboards.language_picker())
+        await _reply(
+            update.effective_message,
+            services.texts.get(lang, "lang_prompt"),
+            reply_markup=keyboards.language_picker(),
+        )
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, lang = _context(update, context)
     if update.effective_message:
-        await _reply(update.effective_message, services.texts.get(
-            lang, "privacy", days=services.settings.retention_days))
+        await _reply(
+            update.effective_message,
+            services.texts.get(lang, "privacy", days=services.settings.retention_days),
+        )
 
 
 async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,8 +82,11 @@ async def on_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, lang = _context(update, context)
     if update.effective_message:
-        await _reply(update.effective_message, services.texts.get(lang, "forget_confirm"),
-                     reply_markup=keyboards.forget_buttons(services.texts, lang))
+        await _reply(
+            update.effective_message,
+            services.texts.get(lang, "forget_confirm"),
+            reply_markup=keyboards.forget_buttons(services.texts, lang),
+        )
 
 
 # ------------------------------------------------------------------ buttons
@@ -90,19 +102,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif data in (keyboards.FORGET_YES, keyboards.FORGET_NO):
         toast = await _forget(services, query, lang, confirmed=data == keyboards.FORGET_YES)
     elif data.startswith(keyboards.VOTE_PREFIX):
-        toast = await _vote(context, services, query, lang,
-                            data.removeprefix(keyboards.VOTE_PREFIX))
+        toast = await _vote(
+            context, services, query, lang, data.removeprefix(keyboards.VOTE_PREFIX)
+        )
     elif data.startswith(keyboards.SOURCES_PREFIX):
-        toast = await _toggle_sources(services, query, lang,
-                                      data.removeprefix(keyboards.SOURCES_PREFIX))
+        toast = await _toggle_sources(
+            services, query, lang, data.removeprefix(keyboards.SOURCES_PREFIX)
+        )
     elif data.startswith(keyboards.SKIP_PREFIX):
         toast = await _skip_reason(services, query, lang)
     await best_effort(query.answer(toast), "answer button")
 
 
 async def _edit(query: CallbackQuery, text: str, **kwargs: Any) -> None:
-    await best_effort(query.edit_message_text(text, parse_mode=ParseMode.HTML, **kwargs),
-                      "edit message")
+    await best_effort(
+        query.edit_message_text(text, parse_mode=ParseMode.HTML, **kwargs), "edit message"
+    )
 
 
 async def _choose_language(services: Services, query: CallbackQuery, code: str) -> str | None:
@@ -114,8 +129,9 @@ async def _choose_language(services: Services, query: CallbackQuery, code: str) 
     return None
 
 
-async def _forget(services: Services, query: CallbackQuery, lang: Lang, *,
-                  confirmed: bool) -> str | None:
+async def _forget(
+    services: Services, query: CallbackQuery, lang: Lang, *, confirmed: bool
+) -> str | None:
     if not confirmed:
         await _edit(query, services.texts.get(lang, "forget_cancelled"))
         return None
@@ -132,8 +148,13 @@ async def _forget(services: Services, query: CallbackQuery, lang: Lang, *,
     return None
 
 
-async def _vote(context: ContextTypes.DEFAULT_TYPE, services: Services, query: CallbackQuery,
-                lang: Lang, payload: str) -> str | None:
+async def _vote(
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    query: CallbackQuery,
+    lang: Lang,
+    payload: str,
+) -> str | None:
     vote, _, key = payload.partition(":")
     record: AnswerRecord | None = services.answers.get(key)
     if record is None or vote not in ("up", "down"):
@@ -144,33 +165,51 @@ async def _vote(context: ContextTypes.DEFAULT_TYPE, services: Services, query: C
     record.votes[user_hash] = "up" if vote == "up" else "down"
     reply = record.reply
     case_id = services.store.add_feedback(
-        user_hash, record.votes[user_hash], decision=reply.decision.value,
-        category=reply.category, lang=reply.language, question=record.question,
-        reply=reply.text)
+        user_hash,
+        record.votes[user_hash],
+        decision=reply.decision.value,
+        category=reply.category,
+        lang=reply.language,
+        question=record.question,
+        reply=reply.text,
+    )
     private = query.message is not None and query.message.chat.type == "private"
     if private:
-        await best_effort(query.edit_message_reply_markup(reply_markup=keyboards.answer_buttons(
-            key, record, services.texts, reply.language, voted=vote)), "mark vote")
+        await best_effort(
+            query.edit_message_reply_markup(
+                reply_markup=keyboards.answer_buttons(
+                    key, record, services.texts, reply.language, voted=vote
+                )
+            ),
+            "mark vote",
+        )
     if vote == "up" or not private:
         return services.texts.get(lang, "feedback_thanks" if vote == "up" else "feedback_saved")
-    prompt = await with_retries(lambda: context.bot.send_message(
-        record.chat_id, services.texts.get(lang, "feedback_reason_prompt"),
-        reply_markup=keyboards.skip_button(services.texts, lang, case_id)))
+    prompt = await with_retries(
+        lambda: context.bot.send_message(
+            record.chat_id,
+            services.texts.get(lang, "feedback_reason_prompt"),
+            reply_markup=keyboards.skip_button(services.texts, lang, case_id),
+        )
+    )
     services.pending[(record.chat_id, query.from_user.id)] = PendingReason(
-        case_id, user_hash, lang, prompt.message_id, time.monotonic())
+        case_id, user_hash, lang, prompt.message_id, time.monotonic()
+    )
     return None
 
 
-async def _toggle_sources(services: Services, query: CallbackQuery, lang: Lang,
-                          key: str) -> str | None:
+async def _toggle_sources(
+    services: Services, query: CallbackQuery, lang: Lang, key: str
+) -> str | None:
     record: AnswerRecord | None = services.answers.get(key)
     if record is None or record.without_sources is None:
         return services.texts.get(lang, "feedback_expired")
     record.sources_shown = not record.sources_shown
     text = record.with_sources if record.sources_shown else record.without_sources
     user_hash = services.hash_user(query.from_user.id)
-    markup = keyboards.answer_buttons(key, record, services.texts, record.reply.language,
-                                      voted=record.votes.get(user_hash))
+    markup = keyboards.answer_buttons(
+        key, record, services.texts, record.reply.language, voted=record.votes.get(user_hash)
+    )
     await _edit(query, text, reply_markup=markup, link_preview_options=NO_PREVIEW)
     return None
 
@@ -191,11 +230,14 @@ def bot_commands(texts: Texts, lang: Lang) -> list[BotCommand]:
     return [BotCommand(name, descriptions[name]) for name in COMMANDS]
 
 
-async def register_commands(application: Application[Any, Any, Any, Any, Any, Any],
-                            texts: Texts) -> None:
+async def register_commands(
+    application: Application[Any, Any, Any, Any, Any, Any], texts: Texts
+) -> None:
     """``setMyCommands`` for kk, ru, en and the default; failures are only logged."""
     bot = application.bot
     for lang in LANGS:
-        await best_effort(bot.set_my_commands(bot_commands(texts, lang), language_code=lang),
-                          f"setMyCommands {lang}")
+        await best_effort(
+            bot.set_my_commands(bot_commands(texts, lang), language_code=lang),
+            f"setMyCommands {lang}",
+        )
     await best_effort(bot.set_my_commands(bot_commands(texts, "en")), "setMyCommands")

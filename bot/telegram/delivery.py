@@ -24,8 +24,9 @@ FIRST_DELAY = 0.5
 MAX_DELAY = 8.0
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS,
-                       first_delay: float = FIRST_DELAY) -> T:
+async def with_retries(
+    call: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS, first_delay: float = FIRST_DELAY
+) -> T:
     """Run ``call``, retrying connection failures with exponential backoff.
 
     A timeout is not retried: the request may have reached Telegram, and sending
@@ -45,8 +46,9 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = ATTE
         except NetworkError as exc:
             if attempt == attempts or isinstance(exc, BadRequest):
                 raise
-            log.warning("Bot API call failed (%s), retry %d in %.1f s",
-                        type(exc).__name__, attempt, delay)
+            log.warning(
+                "Bot API call failed (%s), retry %d in %.1f s", type(exc).__name__, attempt, delay
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_DELAY)
     raise AssertionError("unreachable")

@@ -17,18 +17,25 @@ FORGET_NO = "forget:no"
 
 
 def language_picker() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(LANGUAGE_LABELS[lang], callback_data=LANG_PREFIX + lang)
-        for lang in LANGS
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(LANGUAGE_LABELS[lang], callback_data=LANG_PREFIX + lang)
+                for lang in LANGS
+            ]
+        ]
+    )
 
 
-def answer_buttons(key: str, record: AnswerRecord, texts: Texts, lang: Lang,
-                   voted: str | None = None) -> InlineKeyboardMarkup:
+def answer_buttons(
+    key: str, record: AnswerRecord, texts: Texts, lang: Lang, voted: str | None = None
+) -> InlineKeyboardMarkup:
     up = "👍 ✓" if voted == "up" else "👍"
     down = "👎 ✓" if voted == "down" else "👎"
-    row = [InlineKeyboardButton(up, callback_data=f"{VOTE_PREFIX}up:{key}"),
-           InlineKeyboardButton(down, callback_data=f"{VOTE_PREFIX}down:{key}")]
+    row = [
+        InlineKeyboardButton(up, callback_data=f"{VOTE_PREFIX}up:{key}"),
+        InlineKeyboardButton(down, callback_data=f"{VOTE_PREFIX}down:{key}"),
+    ]
     if record.without_sources is not None:
         label = texts.get(lang, "sources_hide" if record.sources_shown else "sources_show")
         row.append(InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key))
@@ -36,20 +43,29 @@ def answer_buttons(key: str, record: AnswerRecord, texts: Texts, lang: Lang,
 
 
 def private_chat_button(texts: Texts, lang: Lang, username: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.get(lang, "private_chat"), url=f"https://t.me/{username}")
-    ]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.get(lang, "private_chat"), url=f"https://t.me/{username}")]]
+    )
 
 
 def skip_button(texts: Texts, lang: Lang, case_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.get(lang, "feedback_skip"),
-                             callback_data=f"{SKIP_PREFIX}{case_id}")
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.get(lang, "feedback_skip"), callback_data=f"{SKIP_PREFIX}{case_id}"
+                )
+            ]
+        ]
+    )
 
 
 def forget_buttons(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.get(lang, "forget_yes"), callback_data=FORGET_YES),
-        InlineKeyboardButton(texts.get(lang, "forget_no"), callback_data=FORGET_NO),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.get(lang, "forget_yes"), callback_data=FORGET_YES),
+                InlineKeyboardButton(texts.get(lang, "forget_no"), callback_data=FORGET_NO),
+            ]
+        ]
+    )

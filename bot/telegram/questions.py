@@ -50,9 +50,11 @@ def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     addressed = bool(reply_to and reply_to.from_user and reply_to.from_user.id == bot_id)
     mention = f"@{username}".lower()
     for entity, value in message.parse_entities(
-            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    ).items():
         if (entity.type == MessageEntity.MENTION and value.lower() == mention) or (
-                entity.user is not None and entity.user.id == bot_id):
+            entity.user is not None and entity.user.id == bot_id
+        ):
             addressed = True
             text = text.replace(value, " ")
     return " ".join(text.split()) if addressed else None
@@ -86,8 +88,11 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = " ".join(context.args or [])
     if not text:
         services = services_of(context)
-        await with_retries(lambda: message.reply_text(
-            services.texts.get(services.ui_lang(message.from_user), "ask_usage")))
+        await with_retries(
+            lambda: message.reply_text(
+                services.texts.get(services.ui_lang(message.from_user), "ask_usage")
+            )
+        )
         return
     await answer(context, message, text)
 
@@ -117,12 +122,14 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     services = services_of(context)
     if services.limiter.check(message.from_user.id) is not Limit.ALLOW:
         return
-    await with_retries(lambda: message.reply_text(
-        services.texts.get(services.ui_lang(message.from_user), "text_only")))
+    await with_retries(
+        lambda: message.reply_text(
+            services.texts.get(services.ui_lang(message.from_user), "text_only")
+        )
+    )
 
 
-async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message,
-                 text: str) -> None:
+async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message, text: str) -> None:
     """Rate-limit, ask the engine, send the reply with its buttons, remember the turn."""
     services = services_of(context)
     user = message.from_user
@@ -131,15 +138,22 @@ async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message,
     if verdict is Limit.DROP:
         return
     if verdict is Limit.NOTIFY:
-        await with_retries(lambda: context.bot.send_message(
-            message.chat_id, services.texts.get(services.ui_lang(user), "rate_limited")))
+        await with_retries(
+            lambda: context.bot.send_message(
+                message.chat_id, services.texts.get(services.ui_lang(user), "rate_limited")
+            )
+        )
         return
     conversation = (message.chat_id, user.id)
     async with services.lock(conversation):
-        typing = asyncio.create_task(best_effort(
-            context.bot.send_chat_action(message.chat_id, ChatAction.TYPING), "typing"))
-        question = Question(text, preferred_lang=services.chosen_lang(user),
-                            history=services.memory.history(conversation))
+        typing = asyncio.create_task(
+            best_effort(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING), "typing")
+        )
+        question = Question(
+            text,
+            preferred_lang=services.chosen_lang(user),
+            history=services.memory.history(conversation),
+        )
         reply = await asyncio.to_thread(services.engine.answer, question)
         await asyncio.wait({typing}, timeout=TYPING_WAIT)
         await _send_reply(context, services, message, user, text, reply)
@@ -147,8 +161,14 @@ async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message,
     services.store.touch(services.hash_user(user.id))
 
 
-async def _send_reply(context: CallbackContext[Any, Any, Any, Any], services: Services,
-                      message: Message, user: User, question: str, reply: Reply) -> None:
+async def _send_reply(
+    context: CallbackContext[Any, Any, Any, Any],
+    services: Services,
+    message: Message,
+    user: User,
+    question: str,
+    reply: Reply,
+) -> None:
     group = is_group(message.chat)
     extra = []
     crisis_in_group = group and reply.decision is Decision.CRISIS
@@ -157,32 +177,52 @@ async def _send_reply(context: CallbackContext[Any, Any, Any, Any], services: Se
         extra.append(f"<i>{html.escape(note, quote=False)}</i>")
     heading = services.engine.prompts.text(reply.language, "sources_heading")
     rendered = render_reply(reply, heading, extra)
-    reply_to = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
-                if group else None)
+    reply_to = (
+        ReplyParameters(message.message_id, allow_sending_without_reply=True) if group else None
+    )
     key = services.new_key()
-    record = AnswerRecord(message.chat_id, 0, question, reply, rendered.messages[-1],
-                          rendered.last_without_sources)
+    record = AnswerRecord(
+        message.chat_id, 0, question, reply, rendered.messages[-1], rendered.last_without_sources
+    )
     for n, chunk in enumerate(rendered.messages):
         last = n == len(rendered.messages) - 1
         markup = None
         if last and crisis_in_group:
-            markup = keyboards.private_chat_button(services.texts, reply.language,
-                                                   context.bot.username)
+            markup = keyboards.private_chat_button(
+                services.texts, reply.language, context.bot.username
+            )
         elif last and reply.decision is not Decision.CRISIS:
             markup = keyboards.answer_buttons(key, record, services.texts, reply.language)
-        sent = await with_retries(partial(
-            context.bot.send_message, message.chat_id, chunk, parse_mode=ParseMode.HTML,
-            reply_markup=markup, reply_parameters=reply_to, link_preview_options=NO_PREVIEW))
+        sent = await with_retries(
+            partial(
+                context.bot.send_message,
+                message.chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                reply_parameters=reply_to,
+                link_preview_options=NO_PREVIEW,
+            )
+        )
         reply_to = None
         record.message_id = sent.message_id
     services.answers[key] = record
 
 
-async def _save_reason(context: CallbackContext[Any, Any, Any, Any], services: Services,
-                       message: Message, pending: PendingReason) -> None:
+async def _save_reason(
+    context: CallbackContext[Any, Any, Any, Any],
+    services: Services,
+    message: Message,
+    pending: PendingReason,
+) -> None:
     services.store.set_reason(pending.case_id, pending.user_hash, message.text or "")
     if pending.prompt_message_id is not None:
-        await best_effort(context.bot.edit_message_reply_markup(
-            message.chat_id, pending.prompt_message_id, reply_markup=None), "remove skip button")
-    await with_retries(lambda: message.reply_text(
-        services.texts.get(pending.lang, "feedback_saved")))
+        await best_effort(
+            context.bot.edit_message_reply_markup(
+                message.chat_id, pending.prompt_message_id, reply_markup=None
+            ),
+            "remove skip button",
+        )
+    await with_retries(
+        lambda: message.reply_text(services.texts.get(pending.lang, "feedback_saved"))
+    )

@@ -26,8 +26,14 @@ class _Bucket:
 class RateLimiter:
     """``burst`` messages at once, refilled at ``per_minute`` a minute, per key."""
 
-    def __init__(self, burst: int, per_minute: int, *,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 50_000) -> None:
+    def __init__(
+        self,
+        burst: int,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 50_000,
+    ) -> None:
         self.burst = float(burst)
         self.rate = per_minute / 60.0
         self._clock = clock
@@ -55,7 +61,10 @@ class RateLimiter:
 
     def _prune(self, now: float) -> None:
         """Forget keys whose bucket has refilled: they behave exactly like new ones."""
-        full = [k for k, b in self._buckets.items()
-                if b.tokens + (now - b.updated) * self.rate >= self.burst]
+        full = [
+            k
+            for k, b in self._buckets.items()
+            if b.tokens + (now - b.updated) * self.rate >= self.burst
+        ]
         for key in full:
             del self._buckets[key]

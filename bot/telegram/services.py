@@ -85,7 +85,8 @@ class Services:
         # One corpus change and index build at a time.
         self.curation_lock = asyncio.Lock()
         self._locks: weakref.WeakValueDictionary[Hashable, asyncio.Lock] = (
-            weakref.WeakValueDictionary())
+            weakref.WeakValueDictionary()
+        )
         self._next_key = 0
 
     def new_key(self) -> str:

@@ -142,8 +142,9 @@ class Store:
 
     # ------------------------------------------------------------------ users
     def user(self, user_hash: str) -> UserSettings | None:
-        row = self._exec("SELECT lang, consent_at FROM users WHERE user_hash = ?",
-                         (user_hash,)).fetchone()
+        row = self._exec(
+            "SELECT lang, consent_at FROM users WHERE user_hash = ?", (user_hash,)
+        ).fetchone()
         if row is None:
             return None
         lang = row[0] if row[0] in LANGS else None
@@ -169,30 +170,49 @@ class Store:
         self._exec("UPDATE users SET seen_at = ? WHERE user_hash = ?", (now, user_hash))
 
     # --------------------------------------------------------------- feedback
-    def add_feedback(self, user_hash: str, vote: Vote, *, decision: str, category: str,
-                     lang: str, question: str | None = None, reply: str | None = None) -> int:
+    def add_feedback(
+        self,
+        user_hash: str,
+        vote: Vote,
+        *,
+        decision: str,
+        category: str,
+        lang: str,
+        question: str | None = None,
+        reply: str | None = None,
+    ) -> int:
         """Store a rating; text only for 👎 (scrubbed). Returns the case id."""
         if vote == "up":
             question = reply = None
         cursor = self._exec(
             "INSERT INTO feedback (user_hash, vote, decision, category, lang, question, reply, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (user_hash, vote, decision, category, lang,
-             scrub(question) if question else None, scrub(reply) if reply else None,
-             int(time.time())),
+            (
+                user_hash,
+                vote,
+                decision,
+                category,
+                lang,
+                scrub(question) if question else None,
+                scrub(reply) if reply else None,
+                int(time.time()),
+            ),
         )
         return int(cursor.lastrowid or 0)
 
     def set_reason(self, case_id: int, user_hash: str, reason: str) -> bool:
         cursor = self._exec(
             "UPDATE feedback SET reason = ? WHERE id = ? AND user_hash = ? AND vote = 'down'",
-            (scrub(reason), case_id, user_hash))
+            (scrub(reason), case_id, user_hash),
+        )
         return cursor.rowcount == 1
 
     def cases(self, vote: Vote | None = None) -> list[FeedbackCase]:
         """Ratings for educators, newest first (without the user hash)."""
-        sql = ("SELECT id, vote, decision, category, lang, question, reply, reason, created_at "
-               "FROM feedback")
+        sql = (
+            "SELECT id, vote, decision, category, lang, question, reply, reason, created_at "
+            "FROM feedback"
+        )
         params: tuple[object, ...] = ()
         if vote is not None:
             sql += " WHERE vote = ?"
@@ -204,10 +224,12 @@ class Store:
     def forget(self, user_hash: str) -> int:
         """Delete everything stored about one user; returns the number of rows removed."""
         with self._lock:
-            removed = self._db.execute("DELETE FROM users WHERE user_hash = ?",
-                                       (user_hash,)).rowcount
-            removed += self._db.execute("DELETE FROM feedback WHERE user_hash = ?",
-                                        (user_hash,)).rowcount
+            removed = self._db.execute(
+                "DELETE FROM users WHERE user_hash = ?", (user_hash,)
+            ).rowcount
+            removed += self._db.execute(
+                "DELETE FROM feedback WHERE user_hash = ?", (user_hash,)
+            ).rowcount
         self._seen.pop(user_hash, None)
         return removed
 
@@ -215,10 +237,10 @@ class Store:
         """Delete users not seen and feedback older than ``retention_days``."""
         cutoff = int((now if now is not None else time.time()) - retention_days * DAY)
         with self._lock:
-            removed = self._db.execute("DELETE FROM users WHERE seen_at < ?",
-                                       (cutoff,)).rowcount
-            removed += self._db.execute("DELETE FROM feedback WHERE created_at < ?",
-                                        (cutoff,)).rowcount
+            removed = self._db.execute("DELETE FROM users WHERE seen_at < ?", (cutoff,)).rowcount
+            removed += self._db.execute(
+                "DELETE FROM feedback WHERE created_at < ?", (cutoff,)
+            ).rowcount
         self._seen.clear()
         return removed
 
@@ -230,4 +252,6 @@ class Store:
     def advance_update_id(self, update_id: int) -> None:
         self._exec(
             "INSERT INTO state (key, value) VALUES ('last_update_id', ?) ON CONFLICT (key) "
-            "DO UPDATE SET value = MAX(value, excluded.value)", (update_id,))
+            "DO UPDATE SET value = MAX(value, excluded.value)",
+            (update_id,),
+        )

@@ -14,10 +14,18 @@ def test_record_appends_json_lines(tmp_path: Path) -> None:
     second = audit.record(tmp_path, "unpublish", "secular-state-kk")
     lines = (tmp_path / "audit.log").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [
-        {"when": first.when, "who": "Aigerim S.", "action": "publish",
-         "document": "secular-state-kk"},
-        {"when": second.when, "who": second.who, "action": "unpublish",
-         "document": "secular-state-kk"},
+        {
+            "when": first.when,
+            "who": "Aigerim S.",
+            "action": "publish",
+            "document": "secular-state-kk",
+        },
+        {
+            "when": second.when,
+            "who": second.who,
+            "action": "unpublish",
+            "document": "secular-state-kk",
+        },
     ]
     assert second.who == audit.default_actor() and second.who
     when = dt.datetime.fromisoformat(first.when)
@@ -31,4 +39,6 @@ def test_read_skips_damaged_lines(tmp_path: Path) -> None:
         handle.write("not json\n")
     audit.record(tmp_path, "import", "b-ru", who="y")
     assert [(e.action, e.document, e.who) for e in audit.read(tmp_path)] == [
-        ("new", "a-kk", "x"), ("import", "b-ru", "y")]
+        ("new", "a-kk", "x"),
+        ("import", "b-ru", "y"),
+    ]

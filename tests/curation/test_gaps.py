@@ -18,16 +18,23 @@ from bot.models import Decision, Question, Reply
 from bot.settings import Settings
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Hi, my name is John Smith, call +7 701 123 45 67", "Hi, my name is [name], call [phone]"),
-    ("Меня зовут Айгерим, пишите на aigerim.k@mail.kz или @aigerim_05",
-     "Меня зовут [name], пишите на [email] или [handle]"),
-    ("Менің атым Ерлан, ЖСН 990101350123, хиджаб туралы сұрақ",
-     "Менің атым [name], ЖСН [id], хиджаб туралы сұрақ"),
-    ("менің есімім дана 8 (701) 123-45-67", "менің есімім [name] [phone]"),
-    ("see https://t.me/somechannel and www.example.kz/page", "see [url] and [url]"),
-    ("Law № 31-III of 18 February 2005, art. 12", "Law № 31-III of 18 February 2005, art. 12"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, my name is John Smith, call +7 701 123 45 67", "Hi, my name is [name], call [phone]"),
+        (
+            "Меня зовут Айгерим, пишите на aigerim.k@mail.kz или @aigerim_05",
+            "Меня зовут [name], пишите на [email] или [handle]",
+        ),
+        (
+            "Менің атым Ерлан, ЖСН 990101350123, хиджаб туралы сұрақ",
+            "Менің атым [name], ЖСН [id], хиджаб туралы сұрақ",
+        ),
+        ("менің есімім дана 8 (701) 123-45-67", "менің есімім [name] [phone]"),
+        ("see https://t.me/somechannel and www.example.kz/page", "see [url] and [url]"),
+        ("Law № 31-III of 18 February 2005, art. 12", "Law № 31-III of 18 February 2005, art. 12"),
+    ],
+)
 def test_strip_personal_data(text: str, expected: str) -> None:
     assert strip_personal_data(text) == expected
 
@@ -55,43 +62,59 @@ def test_record_gap_only_for_uncovered(cur_settings: Settings) -> None:
 
 
 def test_feedback_and_retention(cur_settings: Settings) -> None:
-    record_feedback("Write to me at a@b.kz: what is jihad?", "Jihad means…", "too vague", "en",
-                    settings=cur_settings)
+    record_feedback(
+        "Write to me at a@b.kz: what is jihad?",
+        "Jihad means…",
+        "too vague",
+        "en",
+        settings=cur_settings,
+    )
     with sqlite3.connect(cur_settings.data_dir / GAPS_FILE) as conn:
-        conn.execute("INSERT INTO gaps (kind, day, lang, question) VALUES "
-                     "('no_answer', '2000-01-01', 'en', 'old')")
+        conn.execute(
+            "INSERT INTO gaps (kind, day, lang, question) VALUES "
+            "('no_answer', '2000-01-01', 'en', 'old')"
+        )
     record_feedback("again", "", "", "en", settings=cur_settings)
     entries = load_gaps(cur_settings.data_dir)
     assert [(e.kind, e.question, e.reply, e.reason) for e in entries] == [
         ("feedback", "Write to me at [email]: what is jihad?", "Jihad means…", "too vague"),
-        ("feedback", "again", "", "")]
+        ("feedback", "again", "", ""),
+    ]
     assert load_gaps(cur_settings.data_dir, since=dt.date.today() + dt.timedelta(days=2)) == []
 
 
 def test_engine_listener_records_an_uncovered_question(
-        engine: Engine, cur_settings: Settings) -> None:
+    engine: Engine, cur_settings: Settings
+) -> None:
     local = engine.with_settings()
     local.listeners.append(functools.partial(record_gap, settings=cur_settings))
-    reply = local.answer(Question("What does Buddhism teach about reincarnation?",
-                                  lang="en"))
+    reply = local.answer(Question("What does Buddhism teach about reincarnation?", lang="en"))
     assert (reply.decision, reply.category) == (Decision.NO_ANSWER, "uncovered")
     assert [e.question for e in load_gaps(cur_settings.data_dir)] == [
-        "What does Buddhism teach about reincarnation?"]
-    assert local.answer(Question("What is a secular state?", lang="en")).decision \
-        is Decision.ANSWER
+        "What does Buddhism teach about reincarnation?"
+    ]
+    assert local.answer(Question("What is a secular state?", lang="en")).decision is Decision.ANSWER
     assert len(load_gaps(cur_settings.data_dir)) == 1
 
 
 def test_gaps_command_groups_similar_questions(
-        invoke: Invoke, cur_settings: Settings, embeddings: KelisimEmbeddings,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    invoke: Invoke,
+    cur_settings: Settings,
+    embeddings: KelisimEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(kb_curation, "_embeddings", lambda s: embeddings)
     uncovered = _reply(Decision.NO_ANSWER, "uncovered", "en")
-    for text in ("Can I wear a hijab at school?", "How do I register a religious group?",
-                 "Is wearing a hijab allowed in school?", "Can girls wear a headscarf in class?"):
+    for text in (
+        "Can I wear a hijab at school?",
+        "How do I register a religious group?",
+        "Is wearing a hijab allowed in school?",
+        "Can girls wear a headscarf in class?",
+    ):
         record_gap(Question(text), uncovered, settings=cur_settings)
-    record_feedback("Где купить дешёвый билет на концерт?", "…", "not helpful", "ru",
-                    settings=cur_settings)
+    record_feedback(
+        "Где купить дешёвый билет на концерт?", "…", "not helpful", "ru", settings=cur_settings
+    )
     result = invoke("gaps")
     assert result.exit_code == 0, result.output
     assert "5 recorded, 3 groups" in result.output

@@ -14,15 +14,21 @@ from bot.curation import audit
 from bot.knowledge.documents import parse_document
 from bot.settings import Settings
 
-EN = ("A secular state keeps religion and government separate. Every citizen may hold any "
-      "belief or none. Religious associations register with the state and follow the law. "
-      "Schools teach secular subjects and do not teach religious rites. ")
-RU = ("Светское государство отделяет религию от власти. Каждый гражданин вправе исповедовать "
-      "любую религию или не исповедовать никакой. Религиозные объединения проходят "
-      "регистрацию и действуют по закону. ")
-KK = ("Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат кез келген дінді ұстануға немесе "
-      "ешқандай дінді ұстанбауға құқылы. Діни бірлестіктер заң бойынша тіркеледі және заң "
-      "аясында жұмыс істейді. ")
+EN = (
+    "A secular state keeps religion and government separate. Every citizen may hold any "
+    "belief or none. Religious associations register with the state and follow the law. "
+    "Schools teach secular subjects and do not teach religious rites. "
+)
+RU = (
+    "Светское государство отделяет религию от власти. Каждый гражданин вправе исповедовать "
+    "любую религию или не исповедовать никакой. Религиозные объединения проходят "
+    "регистрацию и действуют по закону. "
+)
+KK = (
+    "Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат кез келген дінді ұстануға немесе "
+    "ешқандай дінді ұстанбауға құқылы. Діни бірлестіктер заң бойынша тіркеледі және заң "
+    "аясында жұмыс істейді. "
+)
 
 
 def make_pdf(path: Path, title: str | None) -> Path:
@@ -53,7 +59,9 @@ def make_html(path: Path) -> Path:
         "<html><head><title>Зайырлы мемлекет</title>"
         '<link rel="canonical" href="https://example.kz/zaiyrly"></head><body>'
         f"<nav>Мәзір</nav><h1>Зайырлы мемлекет</h1><p>{KK}</p><h2>Діни бірлестіктер</h2>"
-        f"<p>{KK}</p></body></html>", encoding="utf-8")
+        f"<p>{KK}</p></body></html>",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -77,28 +85,34 @@ def test_pdf_with_title_metadata(invoke: Invoke, cur_settings: Settings, tmp_pat
     doc, problems = parse_document(cur_settings.corpus_dir / "secular-state-basics" / "en.md")
     assert doc is not None
     assert [(p.field, p.severity) for p in problems if "TODO" in p.message] == [
-        ("sources[1].url", "warning")]
+        ("sources[1].url", "warning")
+    ]
     assert [(e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
-        ("import", "secular-state-basics-en")]
+        ("import", "secular-state-basics-en")
+    ]
 
 
-def test_docx_keeps_headings_and_core_properties(invoke: Invoke, cur_settings: Settings,
-                                                 tmp_path: Path) -> None:
+def test_docx_keeps_headings_and_core_properties(
+    invoke: Invoke, cur_settings: Settings, tmp_path: Path
+) -> None:
     result = invoke("import", str(make_docx(tmp_path / "state.docx")), "--topic", "law")
     assert result.exit_code == 0, result.output
     post = _doc(cur_settings, "svetskoe-gosudarstvo", "ru")
     assert post["lang"] == "ru" and post["topics"] == ["svetskoe-gosudarstvo", "law"]
-    assert post["sources"][0] == {"title": "Светское государство",
-                                  "url": "https://adilet.zan.kz/rus/docs/K950001000_",
-                                  "accessed": post["sources"][0]["accessed"]}
+    assert post["sources"][0] == {
+        "title": "Светское государство",
+        "url": "https://adilet.zan.kz/rus/docs/K950001000_",
+        "accessed": post["sources"][0]["accessed"],
+    }
     assert post.content.startswith("# Светское государство")
     assert "\n## Религиозные объединения\n" in post.content
     _, problems = parse_document(cur_settings.corpus_dir / "svetskoe-gosudarstvo" / "ru.md")
     assert not [p for p in problems if p.severity == "error" or "TODO" in p.message]
 
 
-def test_html_title_and_canonical_link(invoke: Invoke, cur_settings: Settings,
-                                       tmp_path: Path) -> None:
+def test_html_title_and_canonical_link(
+    invoke: Invoke, cur_settings: Settings, tmp_path: Path
+) -> None:
     result = invoke("import", str(make_html(tmp_path / "page.html")), "--group", "secular-state")
     assert result.exit_code == 0, result.output
     post = _doc(cur_settings, "secular-state", "kk")
@@ -125,15 +139,18 @@ def test_txt_and_markdown(invoke: Invoke, cur_settings: Settings, tmp_path: Path
     assert guide.content.startswith("# Freedom of belief\n") and "## In schools" in guide.content
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog", "cannot be read"),
-    ("broken.docx", b"PK\x03\x04 not really a zip archive", "cannot be read"),
-    ("empty.txt", b"   \n\n", "no text found"),
-    ("slides.pptx", b"whatever", "unsupported file type .pptx"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog", "cannot be read"),
+        ("broken.docx", b"PK\x03\x04 not really a zip archive", "cannot be read"),
+        ("empty.txt", b"   \n\n", "no text found"),
+        ("slides.pptx", b"whatever", "unsupported file type .pptx"),
+    ],
+)
 def test_unreadable_file_is_reported_and_nothing_is_left(
-        invoke: Invoke, cur_settings: Settings, tmp_path: Path, name: str, content: bytes,
-        message: str) -> None:
+    invoke: Invoke, cur_settings: Settings, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     bad = tmp_path / name
     bad.write_bytes(content)
     good = make_pdf(tmp_path / "good.pdf", "Good one")
@@ -141,8 +158,9 @@ def test_unreadable_file_is_reported_and_nothing_is_left(
     assert result.exit_code == 1
     assert f"skipped {bad}: {message}" in " ".join(result.output.split())
     assert "1 imported, 1 skipped" in result.output
-    written = sorted(str(p.relative_to(cur_settings.corpus_dir))
-                     for p in cur_settings.corpus_dir.rglob("*"))
+    written = sorted(
+        str(p.relative_to(cur_settings.corpus_dir)) for p in cur_settings.corpus_dir.rglob("*")
+    )
     assert written == ["good-one", "good-one/en.md"]
     assert [e.document for e in audit.read(cur_settings.data_dir)] == ["good-one-en"]
 

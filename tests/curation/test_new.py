@@ -15,19 +15,32 @@ from bot.knowledge.documents import parse_document
 from bot.settings import Settings
 
 
-@pytest.mark.parametrize(("lang", "title", "heading"), [
-    ("kk", "Мектептегі хиджаб", "## Негізгі ой"),
-    ("ru", "Хиджаб в школе", "## Главное"),
-    ("en", "Hijab at school", "## The main point"),
-])
-def test_new_scaffolds_a_draft(invoke: Invoke, cur_settings: Settings, lang: str, title: str,
-                               heading: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "title", "heading"),
+    [
+        ("kk", "Мектептегі хиджаб", "## Негізгі ой"),
+        ("ru", "Хиджаб в школе", "## Главное"),
+        ("en", "Hijab at school", "## The main point"),
+    ],
+)
+def test_new_scaffolds_a_draft(
+    invoke: Invoke, cur_settings: Settings, lang: str, title: str, heading: str
+) -> None:
     result = invoke("new", "--title", title, "--lang", lang, "--topic", "Hijab school")
     assert result.exit_code == 0, result.output
     path = cur_settings.corpus_dir / "hijab-school" / f"{lang}.md"
     post = frontmatter.load(path)
-    assert list(post.metadata) == ["id", "group", "lang", "title", "topics", "sources",
-                                   "status", "reviewed_by", "reviewed_at"]
+    assert list(post.metadata) == [
+        "id",
+        "group",
+        "lang",
+        "title",
+        "topics",
+        "sources",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     assert post.metadata["id"] == f"hijab-school-{lang}"
     assert post.metadata["title"] == title
     assert post.metadata["topics"] == ["hijab-school"]
@@ -41,12 +54,22 @@ def test_new_scaffolds_a_draft(invoke: Invoke, cur_settings: Settings, lang: str
     todos = {p.field for p in problems if "TODO" in p.message}
     assert todos == {"sources[1].title", "sources[1].url", "body"}
     assert [(e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
-        ("new", f"hijab-school-{lang}")]
+        ("new", f"hijab-school-{lang}")
+    ]
 
 
 def test_new_with_group_and_cyrillic_topic(invoke: Invoke, cur_settings: Settings) -> None:
-    result = invoke("new", "--title", "Діни мерекелер", "--lang", "kk", "--topic", "мерекелер",
-                    "--group", "religious-holidays")
+    result = invoke(
+        "new",
+        "--title",
+        "Діни мерекелер",
+        "--lang",
+        "kk",
+        "--topic",
+        "мерекелер",
+        "--group",
+        "religious-holidays",
+    )
     assert result.exit_code == 0, result.output
     meta = frontmatter.load(cur_settings.corpus_dir / "religious-holidays" / "kk.md").metadata
     assert meta["topics"] == ["religious-holidays", "merekeler"]
@@ -93,11 +116,12 @@ Not front matter.
 
 
 def test_update_front_matter_changes_only_those_keys() -> None:
-    new = files.update_front_matter(DOC, {"status": "published", "reviewed_by": "Ерлан Б.",
-                                          "reviewed_at": dt.date(2026, 2, 3)})
+    new = files.update_front_matter(
+        DOC, {"status": "published", "reviewed_by": "Ерлан Б.", "reviewed_at": dt.date(2026, 2, 3)}
+    )
     assert new == DOC.replace("status: draft", "status: published").replace(
-        "reviewed_by:\n  - nobody\n", 'reviewed_by: "Ерлан Б."\n').replace(
-        "topics: [a]\n---", "topics: [a]\nreviewed_at: 2026-02-03\n---")
+        "reviewed_by:\n  - nobody\n", 'reviewed_by: "Ерлан Б."\n'
+    ).replace("topics: [a]\n---", "topics: [a]\nreviewed_at: 2026-02-03\n---")
 
 
 def test_update_front_matter_needs_front_matter() -> None:

@@ -25,8 +25,9 @@ HOLIDAY_QUESTION = "Is Kurban Ait a day off in Kazakhstan?"
 
 def test_publish_edits_only_status_lines(invoke: Invoke, cur_settings: Settings) -> None:
     path = copy_real(cur_settings, "secular-state", "en")
-    original = re.sub(r"(?m)^reviewed_at: .*$", "reviewed_at: 2025-12-01",
-                      path.read_text(encoding="utf-8"))
+    original = re.sub(
+        r"(?m)^reviewed_at: .*$", "reviewed_at: 2025-12-01", path.read_text(encoding="utf-8")
+    )
     path.write_text(original, encoding="utf-8")
     assert invoke("unpublish", "secular-state-en", "--by", "Dana").exit_code == 0
     draft = path.read_text(encoding="utf-8")
@@ -35,12 +36,18 @@ def test_publish_edits_only_status_lines(invoke: Invoke, cur_settings: Settings)
     result = invoke("publish", "secular-state-en", "--reviewer", "Ержан Сейітов")
     assert result.exit_code == 0, result.output
     today = dt.date.today().isoformat()
-    changed = [(a, b) for a, b in zip(original.splitlines(), path.read_text(
-        encoding="utf-8").splitlines(), strict=True) if a != b]
+    changed = [
+        (a, b)
+        for a, b in zip(
+            original.splitlines(), path.read_text(encoding="utf-8").splitlines(), strict=True
+        )
+        if a != b
+    ]
     assert [b for _, b in changed] == ['reviewed_by: "Ержан Сейітов"', f"reviewed_at: {today}"]
     assert [(e.who, e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
         ("Dana", "unpublish", "secular-state-en"),
-        ("Ержан Сейітов", "publish", "secular-state-en")]
+        ("Ержан Сейітов", "publish", "secular-state-en"),
+    ]
     assert not [p for p in path.parent.iterdir() if p.name != "en.md"]
 
 
@@ -77,8 +84,12 @@ def _cited(engine: Engine, question: str) -> set[str]:
 
 
 def test_ask_serves_exactly_the_published_set(
-        invoke: Invoke, cur_settings: Settings, settings: Settings,
-        embeddings: KelisimEmbeddings, monkeypatch: pytest.MonkeyPatch) -> None:
+    invoke: Invoke,
+    cur_settings: Settings,
+    settings: Settings,
+    embeddings: KelisimEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for group in GROUPS:
         copy_real(cur_settings, group, "en")
     shutil.copytree(settings.data_dir / "cache", cur_settings.data_dir / "cache")
@@ -100,7 +111,10 @@ def test_ask_serves_exactly_the_published_set(
     engine.retriever.refresh()
     published = {d.id for d in load_corpus(cur_settings.corpus_dir).published}
     assert published == {"religious-holidays-en", "online-safety-en"}
-    for question in (HOLIDAY_QUESTION, "What is a secular state?",
-                     "How do I stay safe from recruiters online?"):
+    for question in (
+        HOLIDAY_QUESTION,
+        "What is a secular state?",
+        "How do I stay safe from recruiters online?",
+    ):
         assert _cited(engine, question) <= published
     assert "secular-state-en" not in _cited(engine, "What is a secular state?")

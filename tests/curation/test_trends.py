@@ -17,14 +17,15 @@ from bot.settings import Settings
 def test_record_event_keeps_only_counters(cur_settings: Settings) -> None:
     reply = Reply(Decision.ANSWER, "religion", "kk", "secret answer text", topic="secular-state")
     for _ in range(3):
-        trends.record_event(Question("Менің атым Дана, +77011234567"), reply,
-                            settings=cur_settings)
-    trends.record_event(Question("x"), Reply(Decision.NO_ANSWER, "uncovered", "ru", "…"),
-                        settings=cur_settings)
+        trends.record_event(Question("Менің атым Дана, +77011234567"), reply, settings=cur_settings)
+    trends.record_event(
+        Question("x"), Reply(Decision.NO_ANSWER, "uncovered", "ru", "…"), settings=cur_settings
+    )
     week = trends.iso_week(dt.datetime.now(dt.UTC).date())
     assert set(trends.load_counts(cur_settings.data_dir)) == {
         trends.Count(week, "answer", "religion", "secular-state", "kk", 3),
-        trends.Count(week, "no_answer", "uncovered", "-", "ru", 1)}
+        trends.Count(week, "no_answer", "uncovered", "-", "ru", 1),
+    }
     raw = (cur_settings.data_dir / trends.TRENDS_FILE).read_bytes()
     assert "Дана".encode() not in raw and b"7011234567" not in raw and b"secret" not in raw
     with sqlite3.connect(cur_settings.data_dir / trends.TRENDS_FILE) as conn:
@@ -39,8 +40,15 @@ def test_iso_week() -> None:
 
 def _seed(settings: Settings) -> None:
     def add(week: str, decision: str, category: str, topic: str, lang: str, n: int) -> None:
-        trends.add(settings.data_dir, week=week, decision=decision, category=category,
-                   topic=topic, language=lang, n=n)
+        trends.add(
+            settings.data_dir,
+            week=week,
+            decision=decision,
+            category=category,
+            topic=topic,
+            language=lang,
+            n=n,
+        )
 
     add("2026-W10", "answer", "religion", "secular-state", "kk", 7)
     add("2026-W10", "answer", "religion", "secular-state", "ru", 5)
@@ -51,16 +59,18 @@ def _seed(settings: Settings) -> None:
     add("2026-W08", "answer", "religion", "old", "kk", 50)
 
 
-def test_report_suppresses_small_cells(invoke: Invoke, cur_settings: Settings,
-                                       tmp_path: Path) -> None:
+def test_report_suppresses_small_cells(
+    invoke: Invoke, cur_settings: Settings, tmp_path: Path
+) -> None:
     _seed(cur_settings)
     out = tmp_path / "report"
     result = invoke("report", "trends", "--out", str(out), "--since", "2026-03-02")
     assert result.exit_code == 0, result.output
     assert "22 messages over 2 weeks since 2026-03-02." in result.output
     with (out / "trends.csv").open(encoding="utf-8") as handle:
-        rows = {(r["week"], r["dimension"], r["value"]): r["messages"]
-                for r in csv.DictReader(handle)}
+        rows = {
+            (r["week"], r["dimension"], r["value"]): r["messages"] for r in csv.DictReader(handle)
+        }
     assert rows == {
         ("2026-W10", "decision", "answer"): "12",
         ("2026-W10", "decision", "crisis"): "<5",
@@ -81,7 +91,7 @@ def test_report_suppresses_small_cells(invoke: Invoke, cur_settings: Settings,
         ("2026-W11", "language", "ru"): "<5",
     }
     page = (out / "trends.html").read_text(encoding="utf-8")
-    assert page.count("<script") >= 4 and "src=\"http" not in page  # self-contained
+    assert page.count("<script") >= 4 and 'src="http' not in page  # self-contained
     assert "&lt;5" in page and "By decision" in page and "By language" in page
     for small in ("<td>1</td>", "<td>2</td>", "<td>3</td>", "<td>4</td>"):
         assert small not in page
@@ -91,5 +101,6 @@ def test_report_suppresses_small_cells(invoke: Invoke, cur_settings: Settings,
 def test_report_without_data(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("report", "trends", "--out", str(tmp_path / "r"))
     assert result.exit_code == 0 and "0 messages over 0 weeks." in result.output
-    assert (tmp_path / "r" / "trends.csv").read_text(encoding="utf-8").strip() == \
-        "week,dimension,value,messages"
+    assert (tmp_path / "r" / "trends.csv").read_text(
+        encoding="utf-8"
+    ).strip() == "week,dimension,value,messages"

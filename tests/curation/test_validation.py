@@ -11,20 +11,39 @@ from conftest import Invoke
 from bot.knowledge.documents import load_corpus
 from bot.settings import Settings
 
-TEXT = ("A secular state keeps religion and government separate. Every citizen may hold any "
-        "belief or none. Religious associations register with the state and follow the law. "
-        "Schools teach secular subjects and do not teach religious rites. ") * 5
-RU = ("Светское государство отделяет религию от власти. Каждый гражданин вправе исповедовать "
-      "любую религию или не исповедовать никакой. ") * 12
+TEXT = (
+    "A secular state keeps religion and government separate. Every citizen may hold any "
+    "belief or none. Religious associations register with the state and follow the law. "
+    "Schools teach secular subjects and do not teach religious rites. "
+) * 5
+RU = (
+    "Светское государство отделяет религию от власти. Каждый гражданин вправе исповедовать "
+    "любую религию или не исповедовать никакой. "
+) * 12
 TODAY = dt.date(2026, 6, 1)
 
 
-def write(folder: Path, group: str = "g", lang: str = "en", *, body: str = TEXT,
-          name: str | None = None, **meta: str) -> Path:
-    fields = {"id": f"{group}-{lang}", "group": group, "lang": lang, "title": '"T"',
-              "topics": f"[{group}]", "sources": '\n  - title: "Law"\n    url: '
-              '"https://adilet.zan.kz/x"\n    accessed: 2026-01-10', "status": "published",
-              "reviewed_by": '"R"', "reviewed_at": "2026-05-01"}
+def write(
+    folder: Path,
+    group: str = "g",
+    lang: str = "en",
+    *,
+    body: str = TEXT,
+    name: str | None = None,
+    **meta: str,
+) -> Path:
+    fields = {
+        "id": f"{group}-{lang}",
+        "group": group,
+        "lang": lang,
+        "title": '"T"',
+        "topics": f"[{group}]",
+        "sources": '\n  - title: "Law"\n    url: '
+        '"https://adilet.zan.kz/x"\n    accessed: 2026-01-10',
+        "status": "published",
+        "reviewed_by": '"R"',
+        "reviewed_at": "2026-05-01",
+    }
     fields.update(meta)
     head = "".join(f"{k}: {v}\n" for k, v in fields.items() if v != "<omit>")
     path = folder / group / f"{name or lang}.md"
@@ -41,50 +60,99 @@ def messages(folder: Path) -> set[str]:
 def complete(folder: Path, group: str = "g") -> None:
     """The other two languages, so that the group warning stays out of the way."""
     write(folder, group, "ru", body=RU)
-    write(folder, group, "kk", body=("Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат "
-                                     "кез келген дінді ұстануға құқылы. ") * 14)
+    write(
+        folder,
+        group,
+        "kk",
+        body=(
+            "Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат "
+            "кез келген дінді ұстануға құқылы. "
+        )
+        * 14,
+    )
 
 
-TODO_URL = ('\n  - title: "Law"\n    url: "TODO: the source\'s web address"'
-            "\n    accessed: 2026-01-10")
-TODO_TITLE = ('\n  - title: "TODO: the source\'s title"\n    url: "https://x.kz/a"'
-              "\n    accessed: 2026-01-10")
+TODO_URL = (
+    '\n  - title: "Law"\n    url: "TODO: the source\'s web address"\n    accessed: 2026-01-10'
+)
+TODO_TITLE = (
+    '\n  - title: "TODO: the source\'s title"\n    url: "https://x.kz/a"\n    accessed: 2026-01-10'
+)
 
 
-@pytest.mark.parametrize(("meta", "body", "expected"), [
-    ({"sources": TODO_URL}, TEXT,
-     "g/en.md: sources[1].url: is still a TODO: write the source's web address"),
-    ({"sources": TODO_URL, "status": "draft"}, TEXT,
-     "g/en.md: sources[1].url: is still a TODO: write the source's web address (warning)"),
-    ({"sources": TODO_TITLE}, TEXT,
-     "g/en.md: sources[1].title: is still a TODO: write the source's real title"),
-    ({"sources": TODO_TITLE, "status": "draft"}, TEXT,
-     "g/en.md: sources[1].title: is still a TODO: write the source's real title (warning)"),
-    ({}, "Intro.\n\nTODO: explain the law.\n\n" + TEXT,
-     "g/en.md: body: still has a TODO ('TODO: explain the law.'): replace it with the real "
-     "text"),
-    ({"status": "draft"}, "TODO: explain.\n\n" + TEXT,
-     "g/en.md: body: still has a TODO ('TODO: explain.'): replace it with the real text "
-     "(warning)"),
-    ({"reviewed_at": "<omit>"}, TEXT,
-     "g/en.md: reviewed_at: a published document needs the date of its review"),
-    ({"reviewed_at": "2026-06-30"}, TEXT,
-     "g/en.md: reviewed_at: 2026-06-30 is in the future (warning)"),
-    ({"reviewed_at": "2025-01-02"}, TEXT,
-     "g/en.md: reviewed_at: last reviewed 2025-01-02, more than 365 days ago (warning)"),
-    ({"reviewed_by": '""'}, TEXT, "g/en.md: reviewed_by: a published document needs a reviewer"),
-    ({"sources": "[]"}, TEXT, "g/en.md: sources: is required"),
-    ({"sources": '\n  - title: "Law"\n    url: "adilet.zan.kz"\n    accessed: 2026-01-10'},
-     TEXT, "g/en.md: sources[1].url: is not a web address: 'adilet.zan.kz'"),
-    ({"sources": '\n  - title: "Law"\n    url: "https://a.kz"'}, TEXT,
-     "g/en.md: sources[1].accessed: is required (the date the source was checked)"),
-    ({}, RU, "g/en.md: lang: says en but the text reads as ru"),
-    ({}, "Too short to be a document.", "g/en.md: body: 7 words; a document needs 40–3000"),
-    ({}, TEXT[:700], "g/en.md: body: 111 words; aim for 150–500 (warning)"),
-    ({"status": "ready"}, TEXT, "g/en.md: status: must be draft or published, not 'ready'"),
-])
-def test_document_messages(tmp_path: Path, meta: dict[str, str], body: str,
-                           expected: str) -> None:
+@pytest.mark.parametrize(
+    ("meta", "body", "expected"),
+    [
+        (
+            {"sources": TODO_URL},
+            TEXT,
+            "g/en.md: sources[1].url: is still a TODO: write the source's web address",
+        ),
+        (
+            {"sources": TODO_URL, "status": "draft"},
+            TEXT,
+            "g/en.md: sources[1].url: is still a TODO: write the source's web address (warning)",
+        ),
+        (
+            {"sources": TODO_TITLE},
+            TEXT,
+            "g/en.md: sources[1].title: is still a TODO: write the source's real title",
+        ),
+        (
+            {"sources": TODO_TITLE, "status": "draft"},
+            TEXT,
+            "g/en.md: sources[1].title: is still a TODO: write the source's real title (warning)",
+        ),
+        (
+            {},
+            "Intro.\n\nTODO: explain the law.\n\n" + TEXT,
+            "g/en.md: body: still has a TODO ('TODO: explain the law.'): replace it with the real "
+            "text",
+        ),
+        (
+            {"status": "draft"},
+            "TODO: explain.\n\n" + TEXT,
+            "g/en.md: body: still has a TODO ('TODO: explain.'): replace it with the real text "
+            "(warning)",
+        ),
+        (
+            {"reviewed_at": "<omit>"},
+            TEXT,
+            "g/en.md: reviewed_at: a published document needs the date of its review",
+        ),
+        (
+            {"reviewed_at": "2026-06-30"},
+            TEXT,
+            "g/en.md: reviewed_at: 2026-06-30 is in the future (warning)",
+        ),
+        (
+            {"reviewed_at": "2025-01-02"},
+            TEXT,
+            "g/en.md: reviewed_at: last reviewed 2025-01-02, more than 365 days ago (warning)",
+        ),
+        (
+            {"reviewed_by": '""'},
+            TEXT,
+            "g/en.md: reviewed_by: a published document needs a reviewer",
+        ),
+        ({"sources": "[]"}, TEXT, "g/en.md: sources: is required"),
+        (
+            {"sources": '\n  - title: "Law"\n    url: "adilet.zan.kz"\n    accessed: 2026-01-10'},
+            TEXT,
+            "g/en.md: sources[1].url: is not a web address: 'adilet.zan.kz'",
+        ),
+        (
+            {"sources": '\n  - title: "Law"\n    url: "https://a.kz"'},
+            TEXT,
+            "g/en.md: sources[1].accessed: is required (the date the source was checked)",
+        ),
+        ({}, RU, "g/en.md: lang: says en but the text reads as ru"),
+        ({}, "Too short to be a document.", "g/en.md: body: 7 words; a document needs 40–3000"),
+        ({}, TEXT[:700], "g/en.md: body: 111 words; aim for 150–500 (warning)"),
+        ({"status": "ready"}, TEXT, "g/en.md: status: must be draft or published, not 'ready'"),
+    ],
+)
+def test_document_messages(tmp_path: Path, meta: dict[str, str], body: str, expected: str) -> None:
     complete(tmp_path)
     write(tmp_path, body=body, **meta)
     found = messages(tmp_path)

@@ -11,19 +11,29 @@ from bot.evaluation import metrics
 from bot.evaluation.compare import compare
 from bot.evaluation.rundir import read_run, write_run
 
-META = {"datasets": ["hand-made"], "generator": "extractive", "started": "now",
-        "duration_s": 1.0, "problems": [], "attribution": ""}
+META = {
+    "datasets": ["hand-made"],
+    "generator": "extractive",
+    "started": "now",
+    "duration_s": 1.0,
+    "problems": [],
+    "attribution": "",
+}
 
 
 def _runs(tmp_path: Path, make_result) -> tuple[Path, Path]:
-    before = [make_result("keeps", ["refuse"], "refuse"),
-              make_result("breaks", ["refuse"], "refuse"),
-              make_result("mends", ["answer"], "refuse"),
-              make_result("gone", ["answer"], "answer")]
-    after = [make_result("keeps", ["refuse"], "refuse"),
-             make_result("breaks", ["refuse"], "answer", reasons=["decision answer"]),
-             make_result("mends", ["answer"], "answer"),
-             make_result("new", ["answer"], "answer")]
+    before = [
+        make_result("keeps", ["refuse"], "refuse"),
+        make_result("breaks", ["refuse"], "refuse"),
+        make_result("mends", ["answer"], "refuse"),
+        make_result("gone", ["answer"], "answer"),
+    ]
+    after = [
+        make_result("keeps", ["refuse"], "refuse"),
+        make_result("breaks", ["refuse"], "answer", reasons=["decision answer"]),
+        make_result("mends", ["answer"], "answer"),
+        make_result("new", ["answer"], "answer"),
+    ]
     dirs = []
     for name, results in (("a", before), ("b", after)):
         write_run(tmp_path / name, results, metrics.summarise(results), [], META)

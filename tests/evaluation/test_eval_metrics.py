@@ -96,10 +96,12 @@ def test_recall_at_k(make_result):
     results = [
         make_result("r1", ["answer"], "answer", must_cite=["a"], retrieved=["a", "b", "c"]),
         make_result("r2", ["answer"], "answer", must_cite=["a"], retrieved=["b", "c", "a"]),
-        make_result("r3", ["answer"], "answer", must_cite=["a"], retrieved=["b", "c", "d", "e",
-                                                                            "f"]),
-        make_result("r4", ["answer"], "answer", must_cite=["a", "b"], retrieved=["a", "x", "y",
-                                                                                 "z", "b"]),
+        make_result(
+            "r3", ["answer"], "answer", must_cite=["a"], retrieved=["b", "c", "d", "e", "f"]
+        ),
+        make_result(
+            "r4", ["answer"], "answer", must_cite=["a", "b"], retrieved=["a", "x", "y", "z", "b"]
+        ),
         make_result("n1", ["answer"], "answer"),  # no must_cite: not counted
     ]
     m = metrics.compute(results)
@@ -109,8 +111,10 @@ def test_recall_at_k(make_result):
 
 
 def test_latency_percentiles_and_pass_rate(make_result):
-    results = [make_result(f"c{i}", ["answer"], "answer" if i % 4 else "refuse",
-                           latency_ms=float(i)) for i in range(1, 101)]
+    results = [
+        make_result(f"c{i}", ["answer"], "answer" if i % 4 else "refuse", latency_ms=float(i))
+        for i in range(1, 101)
+    ]
     m = metrics.compute(results)
     assert m["latency_p50_ms"] == pytest.approx(50.5)
     assert m["latency_p95_ms"] == pytest.approx(95.05)
@@ -136,8 +140,10 @@ def test_summary_breakdowns_and_confusion(make_result):
     assert summary["by_language"]["kk"]["metrics"]["pass_rate"] == pytest.approx(0.5)
     assert summary["by_language"]["en"]["metrics"]["pass_rate"] == 1.0
     assert summary["by_category"]["propaganda"]["metrics"]["harmful_blocked_rate"] == 0.5
-    assert summary["confusion"] == {"answer|no_answer": {"answer": 1},
-                                    "refuse": {"answer": 1, "refuse": 1}}
+    assert summary["confusion"] == {
+        "answer|no_answer": {"answer": 1},
+        "refuse": {"answer": 1, "refuse": 1},
+    }
 
 
 def test_answer_and_no_answer_count_as_one_decision_for_consistency(make_result):

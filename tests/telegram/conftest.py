@@ -29,10 +29,13 @@ def fake() -> Iterator[FakeBotAPI]:
 @pytest.fixture
 def bot_settings(settings: Settings, fake: FakeBotAPI, tmp_path: Path) -> Settings:
     """The session settings, with the bot's own data dir and the fake server's URL."""
-    return settings.model_copy(update={
-        "telegram_token": SecretStr(TOKEN), "telegram_base_url": fake.base_url,
-        "data_dir": tmp_path,
-    })
+    return settings.model_copy(
+        update={
+            "telegram_token": SecretStr(TOKEN),
+            "telegram_base_url": fake.base_url,
+            "data_dir": tmp_path,
+        }
+    )
 
 
 async def eventually(condition: Callable[[], Any], timeout: float = 60.0) -> None:
@@ -57,8 +60,7 @@ async def settle(fake: FakeBotAPI, quiet: float = 0.5) -> None:
 
 
 @asynccontextmanager
-async def bot_for(settings: Settings, engine: Engine, **overrides: Any
-                  ) -> AsyncIterator[Services]:
+async def bot_for(settings: Settings, engine: Engine, **overrides: Any) -> AsyncIterator[Services]:
     """The real bot polling the fake server; yields its services."""
     if overrides:
         settings = settings.model_copy(update=overrides)

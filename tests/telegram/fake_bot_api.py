@@ -37,11 +37,37 @@ BOT_USERNAME = "kelisim_test_bot"
 MAX_TEXT = 4096
 # Bots may download files of at most this size with getFile.
 MAX_DOWNLOAD = 20 * 1024 * 1024
-CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                "upload_voice", "upload_document", "choose_sticker", "find_location",
-                "record_video_note", "upload_video_note"}
-_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-         "tg-spoiler", "span", "blockquote", "tg-emoji"}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
+_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 
@@ -62,16 +88,23 @@ def parse_html(text: str) -> str:
         if char == "<":
             match = _TAG.match(text, i)
             if match is None:
-                raise ApiError(400, "Bad Request: can't parse entities: unexpected \"<\" "
-                               f"at byte offset {len(text[:i].encode())}")
+                raise ApiError(
+                    400,
+                    'Bad Request: can\'t parse entities: unexpected "<" '
+                    f"at byte offset {len(text[:i].encode())}",
+                )
             closing, name, attrs = match.group(1), match.group(2).lower(), match.group(3)
             if name not in _TAGS:
-                raise ApiError(400, f"Bad Request: can't parse entities: Unsupported start "
-                               f"tag \"{name}\" at byte offset {len(text[:i].encode())}")
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unsupported start "
+                    f'tag "{name}" at byte offset {len(text[:i].encode())}',
+                )
             if closing:
                 if not stack or stack[-1] != name:
-                    raise ApiError(400, f"Bad Request: can't parse entities: Unmatched end "
-                                   f"tag \"{name}\"")
+                    raise ApiError(
+                        400, f'Bad Request: can\'t parse entities: Unmatched end tag "{name}"'
+                    )
                 stack.pop()
             else:
                 if name == "a" and not re.search(r'href\s*=\s*"[^"]+"', attrs):
@@ -81,16 +114,22 @@ def parse_html(text: str) -> str:
         elif char == "&":
             match = _ENTITY.match(text, i)
             if match is None:
-                raise ApiError(400, "Bad Request: can't parse entities: unescaped \"&\" at "
-                               f"byte offset {len(text[:i].encode())}")
+                raise ApiError(
+                    400,
+                    'Bad Request: can\'t parse entities: unescaped "&" at '
+                    f"byte offset {len(text[:i].encode())}",
+                )
             out.append(unescape(match.group(0)))
             i = match.end()
         else:
             out.append(char)
             i += 1
     if stack:
-        raise ApiError(400, f"Bad Request: can't parse entities: Can't find end tag "
-                       f"corresponding to start tag \"{stack[-1]}\"")
+        raise ApiError(
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag "
+            f'corresponding to start tag "{stack[-1]}"',
+        )
     return "".join(out)
 
 
@@ -105,8 +144,13 @@ def _entities(text: str) -> list[dict[str, Any]]:
         kind = "bot_command" if match.group(0).startswith("/") else "mention"
         if kind == "bot_command" and match.start() != 0:
             continue
-        found.append({"type": kind, "offset": utf16_len(text[:match.start()]),
-                      "length": utf16_len(match.group(0))})
+        found.append(
+            {
+                "type": kind,
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group(0)),
+            }
+        )
     return found
 
 
@@ -129,8 +173,9 @@ class Sent:
 
     def button(self, starts_with: str) -> dict[str, Any]:
         for button in self.buttons():
-            if button.get("callback_data", "").startswith(starts_with) or \
-                    button["text"].startswith(starts_with):
+            if button.get("callback_data", "").startswith(starts_with) or button["text"].startswith(
+                starts_with
+            ):
                 return button
         raise AssertionError(f"no button {starts_with!r} in {self.buttons()}")
 
@@ -149,10 +194,15 @@ class FakeBotAPI:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.port = _free_port()
-        self.bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Kelisim",
-                         "username": BOT_USERNAME, "can_join_groups": True,
-                         "can_read_all_group_messages": False,
-                         "supports_inline_queries": False}
+        self.bot_user = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Kelisim",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
@@ -183,12 +233,20 @@ class FakeBotAPI:
         return f"http://127.0.0.1:{self.port}/bot"
 
     def start(self) -> None:
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint,
-                                      methods=["GET", "POST"]),
-                                Route("/file/bot{token}/{path:path}", self._download,
-                                      methods=["GET"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off", timeout_keep_alive=30)
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
+        )
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -228,10 +286,15 @@ class FakeBotAPI:
         self.start()
 
     # ------------------------------------------------------ playing users
-    def user(self, user_id: int, first_name: str = "Test", language_code: str = "en"
-             ) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": first_name,
-                "language_code": language_code}
+    def user(
+        self, user_id: int, first_name: str = "Test", language_code: str = "en"
+    ) -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": language_code,
+        }
 
     def private_chat(self, user: dict[str, Any]) -> dict[str, Any]:
         return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
@@ -239,8 +302,14 @@ class FakeBotAPI:
     def group_chat(self, chat_id: int, title: str = "Class 10B") -> dict[str, Any]:
         return {"id": chat_id, "type": "group", "title": title}
 
-    def send_text(self, user: dict[str, Any], text: str, *, chat: dict[str, Any] | None = None,
-                  reply_to: int | None = None) -> int:
+    def send_text(
+        self,
+        user: dict[str, Any],
+        text: str,
+        *,
+        chat: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+    ) -> int:
         """A user writes ``text``; returns the new message's id."""
         message = self._user_message(user, chat, text=text, entities=_entities(text))
         if reply_to is not None:
@@ -249,31 +318,61 @@ class FakeBotAPI:
         return int(message["message_id"])
 
     def send_sticker(self, user: dict[str, Any]) -> int:
-        message = self._user_message(user, None, sticker={
-            "file_id": "CAACAgIAAxkBAAEBsticker", "file_unique_id": "AgADsticker",
-            "type": "regular", "width": 512, "height": 512, "is_animated": False,
-            "is_video": False, "emoji": "😀"})
+        message = self._user_message(
+            user,
+            None,
+            sticker={
+                "file_id": "CAACAgIAAxkBAAEBsticker",
+                "file_unique_id": "AgADsticker",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": "😀",
+            },
+        )
         self.push({"message": message})
         return int(message["message_id"])
 
     def send_voice(self, user: dict[str, Any]) -> int:
-        message = self._user_message(user, None, voice={
-            "file_id": "AwACAgIAAxkBAAEBvoice", "file_unique_id": "AgADvoice", "duration": 3,
-            "mime_type": "audio/ogg", "file_size": 4096})
+        message = self._user_message(
+            user,
+            None,
+            voice={
+                "file_id": "AwACAgIAAxkBAAEBvoice",
+                "file_unique_id": "AgADvoice",
+                "duration": 3,
+                "mime_type": "audio/ogg",
+                "file_size": 4096,
+            },
+        )
         self.push({"message": message})
         return int(message["message_id"])
 
-    def send_document(self, user: dict[str, Any], file_name: str, content: bytes, *,
-                      mime_type: str = "application/octet-stream", caption: str | None = None,
-                      chat: dict[str, Any] | None = None) -> int:
+    def send_document(
+        self,
+        user: dict[str, Any],
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        chat: dict[str, Any] | None = None,
+    ) -> int:
         """A user sends a file; the bot can fetch it with getFile and a download."""
         n = len(self._files) + 1
         file_id = f"BQACAgIAAxkBAAEBdoc{n:04d}"
         suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
         with self._lock:
             self._files[file_id] = (f"documents/file_{n}.{suffix}", content)
-        document = {"file_id": file_id, "file_unique_id": f"AgADdoc{n:04d}",
-                    "file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"AgADdoc{n:04d}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
         extra: dict[str, Any] = {"caption": caption} if caption else {}
         message = self._user_message(user, chat, document=document, **extra)
         self.push({"message": message})
@@ -282,8 +381,12 @@ class FakeBotAPI:
     def edit_text(self, user: dict[str, Any], message_id: int, text: str) -> None:
         chat_id = user["id"]
         original = self._messages[(chat_id, message_id)]
-        edited = {**original, "text": text, "entities": _entities(text),
-                  "edit_date": int(time.time())}
+        edited = {
+            **original,
+            "text": text,
+            "entities": _entities(text),
+            "edit_date": int(time.time()),
+        }
         self._messages[(chat_id, message_id)] = edited
         self.push({"edited_message": edited})
 
@@ -292,9 +395,17 @@ class FakeBotAPI:
         query_id = str(next(self._query_ids))
         self._queries.add(query_id)
         message = self._messages[(sent.chat_id, sent.message_id)]
-        self.push({"callback_query": {"id": query_id, "from": user, "message": message,
-                                      "chat_instance": f"ci{sent.chat_id}",
-                                      "data": callback_data}})
+        self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "message": message,
+                    "chat_instance": f"ci{sent.chat_id}",
+                    "data": callback_data,
+                }
+            }
+        )
         return query_id
 
     def push(self, update: dict[str, Any]) -> int:
@@ -310,16 +421,21 @@ class FakeBotAPI:
     def redeliver_all(self) -> None:
         """Forget every confirmation, as if the bot had crashed before confirming them."""
         with self._lock:
-            self._pending = sorted(self._confirmed + self._pending,
-                                   key=lambda u: u["update_id"])
+            self._pending = sorted(self._confirmed + self._pending, key=lambda u: u["update_id"])
             self._confirmed = []
 
-    def _user_message(self, user: dict[str, Any], chat: dict[str, Any] | None,
-                      **content: Any) -> dict[str, Any]:
+    def _user_message(
+        self, user: dict[str, Any], chat: dict[str, Any] | None, **content: Any
+    ) -> dict[str, Any]:
         chat = chat or self.private_chat(user)
         self._chats[chat["id"]] = chat
-        message = {"message_id": next(self._message_ids), "from": user, "chat": chat,
-                   "date": int(time.time()), **content}
+        message = {
+            "message_id": next(self._message_ids),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            **content,
+        }
         self._messages[(chat["id"], message["message_id"])] = message
         return message
 
@@ -354,15 +470,17 @@ class FakeBotAPI:
                     self.faults.rate_limited[method] = left - 1
             if left:
                 wait = self.faults.retry_after
-                raise ApiError(429, f"Too Many Requests: retry after {wait}",
-                               {"retry_after": wait})
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
             handler = getattr(self, "_m_" + method.lower(), None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
         except ApiError as exc:
-            body: dict[str, Any] = {"ok": False, "error_code": exc.code,
-                                    "description": exc.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
             if exc.parameters:
                 body["parameters"] = exc.parameters
             return JSONResponse(body, status_code=exc.code)
@@ -373,8 +491,11 @@ class FakeBotAPI:
 
     async def _m_getupdates(self, params: dict[str, Any]) -> Any:
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active;"
-                           " use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = float(params.get("timeout") or 0)
@@ -406,21 +527,27 @@ class FakeBotAPI:
         path, content = found
         if len(content) > MAX_DOWNLOAD:
             raise ApiError(400, "Bad Request: file is too big")
-        return {"file_id": file_id, "file_unique_id": "AgAD" + file_id[-8:],
-                "file_size": len(content), "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": "AgAD" + file_id[-8:],
+            "file_size": len(content),
+            "file_path": path,
+        }
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
-            return JSONResponse({"ok": False, "error_code": 401,
-                                 "description": "Unauthorized"}, status_code=401)
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         path = request.path_params["path"]
         with self._lock:
             content = next((c for p, c in self._files.values() if p == path), None)
             if content is not None:
                 self.downloads.append(path)
         if content is None or len(content) > MAX_DOWNLOAD:
-            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"},
-                                status_code=404)
+            return JSONResponse(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
+            )
         return Response(content, media_type="application/octet-stream")
 
     async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
@@ -433,8 +560,9 @@ class FakeBotAPI:
     async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
         url = str(params.get("url") or "")
         if url and not url.startswith("https://"):
-            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided "
-                           "for webhook")
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         self.webhook_url = url
         return True
 
@@ -443,8 +571,10 @@ class FakeBotAPI:
         if not isinstance(commands, list) or len(commands) > 100:
             raise ApiError(400, "Bad Request: commands must be an array of at most 100")
         for command in commands:
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")) or \
-                    not 1 <= len(command.get("description", "")) <= 256:
+            if (
+                not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", ""))
+                or not 1 <= len(command.get("description", "")) <= 256
+            ):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
         lang = str(params.get("language_code") or "")
         scope = _json(params.get("scope")) or {"type": "default"}
@@ -464,8 +594,9 @@ class FakeBotAPI:
         key = (json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True), lang)
         with self._lock:
             scoped = self.scoped_commands.get(key)
-            return scoped if scoped is not None else self.commands.get(lang,
-                                                                       self.commands.get("", []))
+            return (
+                scoped if scoped is not None else self.commands.get(lang, self.commands.get("", []))
+            )
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         self._chat(params)
@@ -480,17 +611,30 @@ class FakeBotAPI:
         markup = self._markup(params)
         reply = _json(params.get("reply_parameters")) or {}
         reply_to = reply.get("message_id") if isinstance(reply, dict) else None
-        message: dict[str, Any] = {"message_id": next(self._message_ids), "from": self.bot_user,
-                                   "chat": chat, "date": int(time.time()), "text": text}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": self.bot_user,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
         if markup:
             message["reply_markup"] = markup
         if reply_to is not None and (chat["id"], int(reply_to)) in self._messages:
             message["reply_to_message"] = self._messages[(chat["id"], int(reply_to))]
         with self._lock:
             self._messages[(chat["id"], message["message_id"])] = message
-            self.sent.append(Sent(chat["id"], message["message_id"], text, raw, markup,
-                                  int(reply_to) if reply_to is not None else None,
-                                  time.monotonic()))
+            self.sent.append(
+                Sent(
+                    chat["id"],
+                    message["message_id"],
+                    text,
+                    raw,
+                    markup,
+                    int(reply_to) if reply_to is not None else None,
+                    time.monotonic(),
+                )
+            )
         return message
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
@@ -499,9 +643,12 @@ class FakeBotAPI:
         text = self._text(raw, params)
         markup = self._markup(params)
         if text == sent.text and markup == sent.reply_markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                           "content and reply markup are exactly the same as a current content "
-                           "and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current content "
+                "and reply markup of the message",
+            )
         with self._lock:
             sent.text, sent.raw, sent.reply_markup = text, raw, markup
             sent.edits += 1
@@ -527,8 +674,10 @@ class FakeBotAPI:
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._queries or query_id in self.callback_answers:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
-                           "or query ID is invalid")
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         with self._lock:
             self.callback_answers[query_id] = params
         return True
@@ -575,8 +724,10 @@ class FakeBotAPI:
         chat = self._chat(params)
         message_id = int(params.get("message_id") or 0)
         with self._lock:
-            sent = next((s for s in self.sent
-                         if s.chat_id == chat["id"] and s.message_id == message_id), None)
+            sent = next(
+                (s for s in self.sent if s.chat_id == chat["id"] and s.message_id == message_id),
+                None,
+            )
         if sent is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self._messages[(chat["id"], message_id)], sent

@@ -62,8 +62,10 @@ learn more can read the sources listed with this text or speak with a teacher of
 religious studies.</p>
 </body></html>
 """
-NOTES_TXT = ("Notes on respectful conversations about faith\n\n"
-             + "Listen first, ask open questions and do not mock anyone's beliefs. " * 8)
+NOTES_TXT = (
+    "Notes on respectful conversations about faith\n\n"
+    + "Listen first, ask open questions and do not mock anyone's beliefs. " * 8
+)
 
 
 def hashed(settings: Settings, telegram_id: int) -> str:
@@ -84,8 +86,9 @@ async def reply_to(fake: FakeBotAPI, user: dict, text: str) -> str:
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def small_index(tmp_path_factory: pytest.TempPathFactory, index_dir: Path,
-                embeddings: KelisimEmbeddings) -> Path:
+def small_index(
+    tmp_path_factory: pytest.TempPathFactory, index_dir: Path, embeddings: KelisimEmbeddings
+) -> Path:
     """A two-document corpus and its index, built once for this module."""
     root = tmp_path_factory.mktemp("small")
     for name in SMALL_CORPUS:
@@ -101,9 +104,13 @@ def small_index(tmp_path_factory: pytest.TempPathFactory, index_dir: Path,
 def small(small_index: Path, tmp_path: Path, fake: FakeBotAPI) -> Settings:
     """Bot settings over a private copy of the small corpus and index, with one admin."""
     shutil.copytree(small_index, tmp_path / "small")
-    return make_settings(tmp_path / "small" / "data", corpus_dir=tmp_path / "small" / "corpus",
-                         telegram_token=SecretStr(TOKEN), telegram_base_url=fake.base_url,
-                         admin_ids=[ADMIN])
+    return make_settings(
+        tmp_path / "small" / "data",
+        corpus_dir=tmp_path / "small" / "corpus",
+        telegram_token=SecretStr(TOKEN),
+        telegram_base_url=fake.base_url,
+        admin_ids=[ADMIN],
+    )
 
 
 @pytest.fixture
@@ -115,16 +122,22 @@ def small_engine(small: Settings, embeddings: KelisimEmbeddings) -> Iterator[Eng
 async def test_admin_commands_are_invisible_to_everyone_else(fake, bot_settings, engine):
     admin, student = fake.user(ADMIN, "Aigerim"), fake.user(STUDENT, "Timur")
     async with bot_for(bot_settings, engine, admin_ids=[ADMIN]):
-        for text in ("/publish secular-state-en", "/drafts", "/stats", "/gaps", "/feedback",
-                     "/nosuchcommand"):
+        for text in (
+            "/publish secular-state-en",
+            "/drafts",
+            "/stats",
+            "/gaps",
+            "/feedback",
+            "/nosuchcommand",
+        ):
             fake.send_text(student, text)
-        fake.send_document(student, "leaflet.html", BUDDHISM_HTML.encode(),
-                           mime_type="text/html")
+        fake.send_document(student, "leaflet.html", BUDDHISM_HTML.encode(), mime_type="text/html")
         await eventually(lambda: fake.sent_to(STUDENT))
         fake.send_text(admin, "/stats", chat=fake.group_chat(-100300))
         await settle(fake)
-        assert texts_to(fake, STUDENT) == ["I can only read text. Please write your question "
-                                           "in words."]
+        assert texts_to(fake, STUDENT) == [
+            "I can only read text. Please write your question in words."
+        ]
         assert fake.sent_to(-100300) == [] and fake.downloads == []
 
         stats = await reply_to(fake, admin, "/stats")
@@ -140,20 +153,22 @@ async def test_admin_commands_are_invisible_to_everyone_else(fake, bot_settings,
     kk_menu = {c["command"]: c["description"] for c in fake.commands_for_chat(ADMIN, "kk")}
     assert kk_menu["drafts"] == "Жобалар тізімі"
     [entry] = read(bot_settings.data_dir)
-    assert (entry.action, entry.who) == ("view_stats",
-                                        "telegram:" + hashed(bot_settings, ADMIN)[:8])
+    assert (entry.action, entry.who) == (
+        "view_stats",
+        "telegram:" + hashed(bot_settings, ADMIN)[:8],
+    )
     assert str(ADMIN) not in (bot_settings.data_dir / AUDIT_FILE).read_text()
 
 
 async def test_upload_publish_and_the_running_bot_answers_from_it(
-        fake, small, small_engine, embeddings):
+    fake, small, small_engine, embeddings
+):
     admin, student = fake.user(ADMIN, "Aigerim"), fake.user(STUDENT, "Dana")
     async with bot_for(small, small_engine) as services:
         first = await reply_to(fake, student, UNCOVERED)
         assert "don't cover this yet" in first and "Sources:" not in first
 
-        fake.send_document(admin, "buddhism.html", BUDDHISM_HTML.encode(),
-                           mime_type="text/html")
+        fake.send_document(admin, "buddhism.html", BUDDHISM_HTML.encode(), mime_type="text/html")
         await eventually(lambda: fake.sent_to(ADMIN))
         imported = fake.sent_to(ADMIN)[0].text
         doc_id = "what-buddhism-teaches-about-rebirth-and-reincarnation-en"
@@ -165,8 +180,7 @@ async def test_upload_publish_and_the_running_bot_answers_from_it(
         await eventually(lambda: any("Done:" in t for t in texts_to(fake, ADMIN)))
         who = "telegram:" + hashed(small, ADMIN)[:8]
         assert services.admins == {ADMIN}
-        assert any(f"Published {doc_id} (reviewer: {who})" in t
-                   for t in texts_to(fake, ADMIN))
+        assert any(f"Published {doc_id} (reviewer: {who})" in t for t in texts_to(fake, ADMIN))
         assert "answers from 3 documents" in texts_to(fake, ADMIN)[-1]
 
         again = fake.sent_to(STUDENT)
@@ -205,31 +219,48 @@ async def test_problems_are_reported_and_nothing_unsafe_is_published(fake, small
         assert "sources[1].url: is still a TODO" in refused
         assert "/publish" in await reply_to(fake, admin, "/publish")
         assert "no document with id nothing-here" in await reply_to(
-            fake, admin, "/publish nothing-here")
+            fake, admin, "/publish nothing-here"
+        )
 
         before = len(fake.sent_to(ADMIN))
-        fake.send_document(admin, "other notes.md", ("# Notes on kindness\n\n" + NOTES_TXT)
-                           .encode(), caption="Source: https://example.org/kindness")
+        fake.send_document(
+            admin,
+            "other notes.md",
+            ("# Notes on kindness\n\n" + NOTES_TXT).encode(),
+            caption="Source: https://example.org/kindness",
+        )
         await eventually(lambda: len(fake.sent_to(ADMIN)) > before)
         with_url = fake.sent_to(ADMIN)[-1].text
         assert "notes-on-kindness-en" in with_url and "url: is still a TODO" not in with_url
         assert "caption" not in with_url
 
-        rejected = [await _send_file(fake, admin, name, content)
-                    for name, content in (("tool.exe", b"MZ\x90\x00"),
-                                          ("broken.pdf", b"%PDF-1.7 not really a pdf"),
-                                          ("huge.pdf", b"%" * (20 * 1024 * 1024 + 1)))]
+        rejected = [
+            await _send_file(fake, admin, name, content)
+            for name, content in (
+                ("tool.exe", b"MZ\x90\x00"),
+                ("broken.pdf", b"%PDF-1.7 not really a pdf"),
+                ("huge.pdf", b"%" * (20 * 1024 * 1024 + 1)),
+            )
+        ]
         assert "PDF, DOCX, HTML, TXT or Markdown" in rejected[0]
         assert rejected[1].startswith("Could not import broken.pdf:")
         assert "over 20 MB" in rejected[2]
-        assert fake.downloads == ["documents/file_1.txt", "documents/file_2.md",
-                                  "documents/file_4.pdf"]
+        assert fake.downloads == [
+            "documents/file_1.txt",
+            "documents/file_2.md",
+            "documents/file_4.pdf",
+        ]
 
         listed = await reply_to(fake, admin, "/drafts")
         assert "Drafts (2)" in listed and doc_id in listed and "notes-on-kindness-en" in listed
     assert not (small.corpus_dir / "tool").exists()
     assert [e.action for e in read(small.data_dir)] == [
-        "import", "publish_refused", "import", "import_failed", "view_drafts"]
+        "import",
+        "publish_refused",
+        "import",
+        "import_failed",
+        "view_drafts",
+    ]
 
 
 async def _send_file(fake: FakeBotAPI, user: dict, name: str, content: bytes) -> str:
@@ -240,10 +271,14 @@ async def _send_file(fake: FakeBotAPI, user: dict, name: str, content: bytes) ->
 
 
 async def test_thumbs_down_reaches_feedback_gaps_and_kb_gaps_until_forgotten(
-        fake, bot_settings, engine, embeddings, monkeypatch):
+    fake, bot_settings, engine, embeddings, monkeypatch
+):
     admin, student = fake.user(ADMIN, "Aigerim"), fake.user(STUDENT, "Dana")
-    record_gap(Question("Can I wear a hijab at school?"),
-               Reply(Decision.NO_ANSWER, "uncovered", "en", "…"), settings=bot_settings)
+    record_gap(
+        Question("Can I wear a hijab at school?"),
+        Reply(Decision.NO_ANSWER, "uncovered", "en", "…"),
+        settings=bot_settings,
+    )
     async with bot_for(bot_settings, engine, admin_ids=[ADMIN]) as services:
         fake.send_text(student, "How do online recruiters work?")
         await eventually(lambda: fake.sent_to(STUDENT))
@@ -274,23 +309,29 @@ async def test_thumbs_down_reaches_feedback_gaps_and_kb_gaps_until_forgotten(
     assert [e.action for e in read(bot_settings.data_dir)] == ["view_feedback", "view_gaps"]
 
 
-def kb_gaps(settings: Settings, embeddings: KelisimEmbeddings,
-            monkeypatch: pytest.MonkeyPatch) -> str:
+def kb_gaps(
+    settings: Settings, embeddings: KelisimEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> str:
     """`kelisim kb gaps` against ``settings``."""
     monkeypatch.setattr(kb_curation, "settings", lambda: settings)
     monkeypatch.setattr(kb_curation, "_embeddings", lambda s: embeddings)
     app = typer.Typer()
     app.command("gaps")(kb_curation.gaps)
     app.command("unused")(lambda: None)
-    result = CliRunner().invoke(app, ["gaps"], catch_exceptions=False,
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["gaps"], catch_exceptions=False, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.output
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("leaflet.pdf", "leaflet.pdf"), ("../../etc/passwd", "passwd"),
-    ("Хиджаб в школе.DOCX", "Хиджаб_в_школе.docx"), (None, "document"), (".md", "document.md"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("leaflet.pdf", "leaflet.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("Хиджаб в школе.DOCX", "Хиджаб_в_школе.docx"),
+        (None, "document"),
+        (".md", "document.md"),
+    ],
+)
 def test_safe_file_names(name: str | None, expected: str) -> None:
     assert safe_name(name) == expected

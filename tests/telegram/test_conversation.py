@@ -43,7 +43,8 @@ async def test_start_says_it_is_a_bot_and_picks_a_language(fake, bot_settings, e
 
 @pytest.mark.parametrize("lang", ["en", "ru", "kk"])
 async def test_question_answered_in_its_language_with_linked_sources(
-        fake, bot_settings, engine, lang):
+    fake, bot_settings, engine, lang
+):
     question, heading = QUESTIONS[lang]
     user = fake.user(2000, "Dana", "en")
     async with bot_for(bot_settings, engine):
@@ -105,14 +106,17 @@ async def test_crisis_message_gets_helplines_and_no_rating_buttons(fake, bot_set
 
 
 async def test_sticker_and_voice_get_a_text_only_note_in_the_users_language(
-        fake, bot_settings, engine):
+    fake, bot_settings, engine
+):
     user = fake.user(2500, "Aigerim", "ru")
     async with bot_for(bot_settings, engine):
         fake.send_sticker(user)
         fake.send_voice(user)
         await eventually(lambda: len(fake.sent_to(2500)) == 2)
-    assert all(s.text == "Я понимаю только текст. Напиши, пожалуйста, свой вопрос словами."
-               for s in fake.sent_to(2500))
+    assert all(
+        s.text == "Я понимаю только текст. Напиши, пожалуйста, свой вопрос словами."
+        for s in fake.sent_to(2500)
+    )
 
 
 async def test_edited_message_is_answered_once(fake, bot_settings, engine):

@@ -19,8 +19,9 @@ async def test_group_answers_only_when_addressed(fake, bot_settings, engine):
         first = fake.sent_to(GROUP)[0]
         assert first.reply_to == mention and "Sources:" in first.text
 
-        fake.send_text(timur, "And what does the law say about it?", chat=chat,
-                       reply_to=first.message_id)
+        fake.send_text(
+            timur, "And what does the law say about it?", chat=chat, reply_to=first.message_id
+        )
         await eventually(lambda: len(fake.sent_to(GROUP)) == 2)
         ask = fake.send_text(asel, "/ask How do online recruiters work?", chat=chat)
         await eventually(lambda: len(fake.sent_to(GROUP)) == 3)
@@ -38,8 +39,9 @@ async def test_crisis_in_a_group_invites_to_a_private_chat(fake, bot_settings, e
     [reply] = fake.sent_to(GROUP)
     assert "150" in reply.text
     assert "This is a group chat" in reply.text
-    assert reply.buttons() == [{"text": "Write to me privately",
-                                "url": "https://t.me/kelisim_test_bot"}]
+    assert reply.buttons() == [
+        {"text": "Write to me privately", "url": "https://t.me/kelisim_test_bot"}
+    ]
 
 
 async def test_thumbs_down_with_a_reason_is_stored_for_educators(fake, bot_settings, engine):
@@ -81,8 +83,8 @@ async def test_thumbs_up_and_skip_store_no_reason(fake, bot_settings, engine):
         await eventually(lambda: prompt.edits == 1)
         fake.send_text(user, "What is a secular state?")  # a question again, not a reason
         await eventually(lambda: len(fake.sent_to(3301)) == 4)
-        up, = services.store.cases("up")
-        down, = services.store.cases("down")
+        (up,) = services.store.cases("up")
+        (down,) = services.store.cases("down")
     assert up.question is None and up.reply is None
     assert down.question == "How do online recruiters work?" and down.reason is None
     assert "Sources:" in fake.sent_to(3301)[3].text
@@ -114,8 +116,7 @@ async def test_forget_deletes_everything_about_the_user(fake, bot_settings, engi
 
 async def test_flood_from_one_user_leaves_others_alone(fake, bot_settings, engine):
     flooder, calm = fake.user(3501, "Flood", "en"), fake.user(3502, "Calm", "en")
-    async with bot_for(bot_settings, engine, rate_limit_burst=3,
-                       rate_limit_per_minute=1):
+    async with bot_for(bot_settings, engine, rate_limit_burst=3, rate_limit_per_minute=1):
         for n in range(12):
             fake.send_text(flooder, f"What is a secular state? {n}")
         fake.send_text(calm, QUESTION)

@@ -32,8 +32,10 @@ def test_long_reply_is_split_at_paragraphs_below_the_limit():
     assert all(len(m) <= LIMIT for m in rendered.messages)
     assert all(p.startswith("Paragraph") for p in plain)  # cut between paragraphs
     assert "".join(plain).count("Paragraph") == 30
-    assert '<a href="https://example.org/?a=1&amp;b=2">Title with &lt;tags&gt; &amp; "quotes"'\
+    assert (
+        '<a href="https://example.org/?a=1&amp;b=2">Title with &lt;tags&gt; &amp; "quotes"'
         in rendered.messages[-1]
+    )
     assert rendered.last_without_sources is not None
     assert "Sources:" not in rendered.last_without_sources
 
@@ -79,13 +81,21 @@ def test_salt_is_created_once_with_private_permissions(settings, tmp_path):
 def test_store_purges_old_records_and_keeps_no_text_for_thumbs_up(tmp_path):
     store = Store(tmp_path / "bot.sqlite3")
     store.set_language("u1", "kk", consent=True)
-    store.add_feedback("u1", "up", decision="answer", category="", lang="kk",
-                       question="q", reply="r")
-    case = store.add_feedback("u1", "down", decision="answer", category="", lang="kk",
-                              question="mail me: a.b@example.com", reply="r")
+    store.add_feedback(
+        "u1", "up", decision="answer", category="", lang="kk", question="q", reply="r"
+    )
+    case = store.add_feedback(
+        "u1",
+        "down",
+        decision="answer",
+        category="",
+        lang="kk",
+        question="mail me: a.b@example.com",
+        reply="r",
+    )
     assert store.set_reason(case, "u1", "@someone said so")
-    up, = store.cases("up")
-    down, = store.cases("down")
+    (up,) = store.cases("up")
+    (down,) = store.cases("down")
     assert up.question is None and down.question == "mail me: [e-mail]"
     assert down.reason == "[@] said so"
     assert store.purge(180) == 0
@@ -95,8 +105,10 @@ def test_store_purges_old_records_and_keeps_no_text_for_thumbs_up(tmp_path):
 
 
 def test_scrub_removes_contact_details():
-    assert scrub("call +7 (701) 234-56-78 or write x@y.kz, @tg_user") == \
-        "call [phone] or write [e-mail], [@]"
+    assert (
+        scrub("call +7 (701) 234-56-78 or write x@y.kz, @tg_user")
+        == "call [phone] or write [e-mail], [@]"
+    )
 
 
 def test_texts_have_every_key_in_every_language_and_kazakh_is_cyrillic():
@@ -113,6 +125,7 @@ def test_file_url_and_listen_parsing():
     assert file_url("http://h/bot{token}/x") == "http://h/file/bot{token}/x"
     assert parse_listen("0.0.0.0:8443") == ("0.0.0.0", 8443)
     import typer
+
     for bad in ("8443", "host:", "host:99999", ":80"):
         with pytest.raises(typer.BadParameter):
             parse_listen(bad)

@@ -53,8 +53,9 @@ async def test_reply_is_retried_until_the_server_is_back(fake, bot_settings, eng
     await application.initialize()
     try:
         fake.stop()
-        sending = asyncio.create_task(with_retries(
-            lambda: application.bot.send_message(4201, "still here"), first_delay=0.3))
+        sending = asyncio.create_task(
+            with_retries(lambda: application.bot.send_message(4201, "still here"), first_delay=0.3)
+        )
         await asyncio.sleep(1.0)
         assert not sending.done()
         await asyncio.to_thread(fake.start_on_same_port)
@@ -95,7 +96,8 @@ class _Broken:
 
 
 async def test_failure_is_logged_without_token_or_text_and_user_gets_an_apology(
-        fake, bot_settings, engine, caplog):
+    fake, bot_settings, engine, caplog
+):
     user = fake.user(4401)
     redactor = install_redaction(TOKEN)
     try:
