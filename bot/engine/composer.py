@@ -7,6 +7,7 @@ document order and cites each with ``[n]``. Same input, same answer: no sampling
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,9 +55,17 @@ def mmr(query: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA)
 
 
 def select_quotes(
-    query: np.ndarray, doc_ids: list[str], retriever: Retriever, max_sentences: int
+    query: np.ndarray,
+    doc_ids: list[str],
+    retriever: Retriever,
+    max_sentences: int,
+    allowed: Callable[[str], bool] = lambda _: True,
 ) -> list[Quote]:
-    """The sentences to quote from ``doc_ids`` (ranked documents), in reading order."""
+    """The sentences to quote from ``doc_ids`` (ranked documents), in reading order.
+
+    ``allowed`` vets each sentence (the engine passes the policy's output check),
+    so that text planted in a document is never quoted.
+    """
     pool: list[tuple[DocInfo, str, int, np.ndarray]] = []
     for doc_id in doc_ids:
         sents = retriever.sentences(doc_id)
@@ -64,7 +73,8 @@ def select_quotes(
             continue
         info = retriever.doc(doc_id)
         for text, pos, vec in zip(sents.texts, sents.positions, sents.vectors, strict=True):
-            pool.append((info, text, pos, vec))
+            if allowed(text):
+                pool.append((info, text, pos, vec))
     if not pool:
         return []
     vectors = np.vstack([p[3] for p in pool])

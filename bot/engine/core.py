@@ -156,17 +156,7 @@ class Engine:
             + (f" from {passages[0].doc_id}" if passages else "")
         )
         if best < settings.relevance_threshold:
-            body = no_answer(self.prompts, lang, self.retriever.topics(lang))
-            return Reply(
-                Decision.NO_ANSWER,
-                "uncovered",
-                lang,
-                _with_notices(body, notices),
-                body=body,
-                notices=notices,
-                explanation=explanation,
-                passages=passages[:3],
-            )
+            return self._no_answer(lang, notices, explanation, passages)
         doc_ids = self._choose_documents(passages, lang)
         explanation.append(f"documents: {', '.join(doc_ids)}")
         reply = None
@@ -174,6 +164,8 @@ class Engine:
             reply = self._from_llm(text, vector, lang, doc_ids, passages, explanation)
         if reply is None:
             reply = self._extractive(vector, lang, doc_ids, explanation)
+        if not reply.sources:  # every candidate sentence was held back
+            return self._no_answer(lang, notices, explanation, passages)
         reply.category = verdict.category
         reply.topic = self.retriever.doc(doc_ids[0]).group
         groups = {self.retriever.doc(d).group for d in doc_ids}
@@ -181,6 +173,21 @@ class Engine:
         reply.notices = notices
         reply.text = _with_notices(reply.text, notices)
         return reply
+
+    def _no_answer(
+        self, lang: Lang, notices: list[str], explanation: list[str], passages: list[Passage]
+    ) -> Reply:
+        body = no_answer(self.prompts, lang, self.retriever.topics(lang))
+        return Reply(
+            Decision.NO_ANSWER,
+            "uncovered",
+            lang,
+            _with_notices(body, notices),
+            body=body,
+            notices=notices,
+            explanation=explanation,
+            passages=passages[:3],
+        )
 
     def _choose_documents(self, passages: list[Passage], lang: Lang) -> list[str]:
         """The best groups' documents, each in the user's language when it exists."""
@@ -197,7 +204,9 @@ class Engine:
     def _extractive(
         self, vector: np.ndarray, lang: Lang, doc_ids: list[str], explanation: list[str]
     ) -> Reply:
-        quotes = select_quotes(vector, doc_ids, self.retriever, self.settings.max_sentences)
+        quotes = select_quotes(
+            vector, doc_ids, self.retriever, self.settings.max_sentences, self._quotable
+        )
         body, cited = render(quotes)
         intro = self.prompts.text(lang, "answer_intro")
         foreign = sorted({d.lang for d in cited if d.lang != lang})
@@ -210,6 +219,10 @@ class Engine:
             + ", ".join(f"{q.relevance:.3f}" for q in quotes)
         )
         return self._cited_reply(lang, body, cited, "extractive", explanation)
+
+    def _quotable(self, sentence: str) -> bool:
+        """Retrieved text is data: a sentence the output rules flag is never passed on."""
+        return self.policy.check_output(sentence) is None
 
     def _cited_reply(
         self, lang: Lang, body: str, cited: list, generator: str, explanation: list[str]
@@ -252,7 +265,7 @@ class Engine:
 
     def _context_text(self, doc_id: str, vector: np.ndarray) -> str:
         sents = self.retriever.sentences(doc_id)
-        return " ".join(sents.texts) if sents else ""
+        return " ".join(t for t in sents.texts if self._quotable(t)) if sents else ""
 
     def with_settings(self, **changes: object) -> Engine:
         """A new engine sharing this one's embeddings and client, with some settings changed."""

