@@ -155,7 +155,7 @@ def main() -> None:
     try:
         from bot.evaluation.bench import bench_eval
 
-        print(bench_eval(get_engine(get_settings(), record=False), n=1000, workers=2))
+        print(bench_eval(get_engine(get_settings(), record=False), n=1000, workers=2).line())
     except ImportError:
         pass
     try:

@@ -51,6 +51,7 @@ def bot(
     from bot.engine import get_engine
 
     engine = get_engine(s)
+    engine.warm_up()
     if webhook:
         console.print(f"[dim]Kelisim bot: webhook {webhook}, listening on {host}:{port}.[/]")
         run_webhook(s, engine, webhook, host, port)

@@ -84,6 +84,8 @@ def chat(
     from bot.engine import get_engine
 
     engine = get_engine(s)
+    with console.status("Loading…"):
+        engine.warm_up()
     history: list[Turn] = []
     console.print(
         "[bold]Kelisim[/] — ask about religion, the secular state, traditional "

@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.curation.pii import strip_personal_data
+from bot.curation.storage import connect
 from bot.models import Decision, Question, Reply
 from bot.settings import Settings, get_settings
 
@@ -52,16 +52,8 @@ class GapEntry:
     reason: str = ""
 
 
-@contextlib.contextmanager
-def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(data_dir / GAPS_FILE, timeout=10)
-    try:
-        conn.executescript(_SCHEMA)
-        with conn:
-            yield conn
-    finally:
-        conn.close()
+def _connect(data_dir: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    return connect(data_dir / GAPS_FILE, _SCHEMA)
 
 
 def _store(settings: Settings, entry: GapEntry) -> None:

@@ -13,10 +13,10 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.curation.storage import connect
 from bot.models import Question, Reply
 from bot.settings import Settings, get_settings
 
@@ -53,16 +53,8 @@ def iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-@contextlib.contextmanager
-def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(data_dir / TRENDS_FILE, timeout=10)
-    try:
-        conn.executescript(_SCHEMA)
-        with conn:
-            yield conn
-    finally:
-        conn.close()
+def _connect(data_dir: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    return connect(data_dir / TRENDS_FILE, _SCHEMA)
 
 
 def add(

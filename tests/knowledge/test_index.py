@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.engine import Engine
@@ -20,6 +17,7 @@ from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import make_settings
+from tests.servers import free_port, wait_for
 
 CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
 GROUPS = ("secular-state", "jihad-meaning")
@@ -132,15 +130,9 @@ def test_running_engine_picks_up_a_rebuilt_index(
     assert all(not src.id.startswith("secular-state") for src in reply.sources)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture()
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     chroma = Path(shutil.which("chroma") or PROJECT_ROOT / ".venv" / "bin" / "chroma")
     proc = subprocess.Popen(
         [
@@ -158,14 +150,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("chroma server did not start")
+        wait_for(f"{url}/api/v2/heartbeat", "chroma server")
         yield url
     finally:
         proc.terminate()

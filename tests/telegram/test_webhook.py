@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,9 @@ import httpx
 from fake_bot_api import FakeBotAPI
 
 from bot.settings import Settings
+from tests.servers import free_port
 
 SECRET = "s3cret-token_for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_webhook_process_answers_only_telegram(
@@ -30,7 +24,7 @@ def test_webhook_process_answers_only_telegram(
     shutil.copytree(settings.index_dir, tmp_path / "index")
     if (settings.data_dir / "cache").exists():
         shutil.copytree(settings.data_dir / "cache", tmp_path / "cache")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KELISIM_TELEGRAM_TOKEN": fake.token,
