@@ -172,7 +172,7 @@ _TRANSLIT_DIGRAPHS = (
     ("ya", "я"),
     ("yo", "ё"),
 )
-_GLIDE = re.compile(r"([aeoáó])[iı](?![aeiouáóúı])")
+_GLIDE = re.compile(r"([aeoáó])[iıy](?![aeiouáóúı])|(?<=u)y(?![aeiouáóúı])")
 _TRANSLIT_LETTERS = {
     "a": "а",
     "á": "ә",
