@@ -7,6 +7,7 @@ Nothing here knows about Telegram, HTTP or the terminal.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from bot.engine.composer import render, select_quotes
 from bot.engine.inputs import clean_input
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import no_answer, sources_block, templated
-from bot.engine.retrieval import Retriever
+from bot.engine.retrieval import DocInfo, Retriever
 from bot.errors import GeneratorError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
@@ -35,6 +36,9 @@ GROUP_MARGIN = 0.03
 MAX_GROUPS = 2
 
 Listener = Callable[[Question, Reply], object]
+Draft = Callable[[str], None]
+# A sentence is complete at its end mark, with the citation that follows it.
+_SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s)")
 
 
 class Engine:
@@ -87,10 +91,15 @@ class Engine:
         self.retriever.refresh()
         self.embeddings.query_vector("warm up")
 
-    def answer(self, question: Question) -> Reply:
-        """Answer one message. Never raises for bad input; see :mod:`bot.errors`."""
+    def answer(self, question: Question, on_draft: Draft | None = None) -> Reply:
+        """Answer one message. Never raises for bad input; see :mod:`bot.errors`.
+
+        With the LLM generator, ``on_draft`` is called with the answer so far as it
+        is written — only sentences that already passed the output guard — so a
+        front end can show progress; the returned reply is the final, guarded text.
+        """
         started = time.perf_counter()
-        reply = self._answer(question)
+        reply = self._answer(question, on_draft)
         reply.latency_ms = (time.perf_counter() - started) * 1000
         for listener in self.listeners:
             try:
@@ -100,7 +109,7 @@ class Engine:
         return reply
 
     # ----------------------------------------------------------------- private
-    def _answer(self, question: Question) -> Reply:
+    def _answer(self, question: Question, on_draft: Draft | None = None) -> Reply:
         settings, prompts = self.settings, self.prompts
         clean = clean_input(question.text, settings.max_input_chars)
         detection = detect(clean.text, preferred=question.preferred_lang)
@@ -130,7 +139,7 @@ class Engine:
         ]
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
-        return self._grounded(clean.text, vector, lang, verdict, notices, explanation)
+        return self._grounded(clean.text, vector, lang, verdict, notices, explanation, on_draft)
 
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
@@ -155,6 +164,7 @@ class Engine:
         verdict: Verdict,
         notices: list[str],
         explanation: list[str],
+        on_draft: Draft | None = None,
     ) -> Reply:
         settings = self.settings
         passages = self.retriever.search(vector, settings.top_k, lang)
@@ -170,7 +180,7 @@ class Engine:
         explanation.append(f"documents: {', '.join(doc_ids)}")
         reply = None
         if self._generator is not None:
-            reply = self._from_llm(text, vector, lang, doc_ids, passages, explanation)
+            reply = self._from_llm(text, vector, lang, doc_ids, explanation, on_draft)
         if reply is None:
             reply = self._extractive(vector, lang, doc_ids, explanation)
         if not reply.sources:  # every candidate sentence was held back
@@ -260,14 +270,17 @@ class Engine:
         vector: np.ndarray,
         lang: Lang,
         doc_ids: list[str],
-        passages: list[Passage],
         explanation: list[str],
+        on_draft: Draft | None = None,
     ) -> Reply | None:
         assert self._generator is not None
         docs = [self.retriever.doc(d) for d in doc_ids]
         context = [(d, self._context_text(d.id, vector)) for d in docs]
         try:
-            raw = self._generator.generate(text, lang, context)
+            if on_draft is None:
+                raw = self._generator.generate(text, lang, context)
+            else:
+                raw = self._stream(text, lang, context, docs, on_draft)
         except GeneratorError as exc:
             explanation.append(f"llm: failed ({exc}); extractive fallback")
             return None
@@ -276,6 +289,36 @@ class Engine:
         if not checked.ok:
             return None
         return self._cited_reply(lang, checked.text, checked.cited, "llm", explanation)
+
+    def _stream(
+        self,
+        text: str,
+        lang: Lang,
+        context: list[tuple[DocInfo, str]],
+        docs: list[DocInfo],
+        on_draft: Draft,
+    ) -> str:
+        """The LLM's answer, passing each guarded draft to ``on_draft`` along the way."""
+        assert self._generator is not None
+        written = ""
+        checked_upto = 0
+        shown = ""
+        for piece in self._generator.stream(text, lang, context):
+            written += piece
+            ends = [m.end() for m in _SENTENCE_END.finditer(written)]
+            if not ends or ends[-1] <= checked_upto:
+                continue
+            checked_upto = ends[-1]
+            draft = self.guard.check(written[:checked_upto], docs, self.retriever, lang)
+            if draft.ok and draft.text != shown:
+                shown = draft.text
+                try:
+                    on_draft(shown)
+                except Exception:  # progress display must never break answering
+                    log.exception("draft callback failed")
+        if not written.strip():
+            raise GeneratorError("empty answer")
+        return written
 
     def _context_text(self, doc_id: str, vector: np.ndarray) -> str:
         sents = self.retriever.sentences(doc_id)

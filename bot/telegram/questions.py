@@ -28,6 +28,7 @@ from telegram.ext import CallbackContext, ContextTypes
 from bot.models import Decision, Question, Reply
 from bot.telegram import keyboards
 from bot.telegram.delivery import best_effort, with_retries
+from bot.telegram.drafts import DraftMessage
 from bot.telegram.ratelimit import Limit
 from bot.telegram.render import render_reply
 from bot.telegram.services import AnswerRecord, PendingReason, Services, services_of
@@ -154,9 +155,24 @@ async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message,
             preferred_lang=services.chosen_lang(user),
             history=services.memory.history(conversation),
         )
-        reply = await asyncio.to_thread(services.engine.answer, question)
+        draft = None
+        if services.engine.settings.generator == "llm":
+            draft = DraftMessage(
+                context.bot,
+                message.chat_id,
+                link_preview_options=NO_PREVIEW,
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                )
+                if is_group(message.chat)
+                else None,
+            )
+            reply = await asyncio.to_thread(services.engine.answer, question, draft.update)
+        else:
+            reply = await asyncio.to_thread(services.engine.answer, question)
         await asyncio.wait({typing}, timeout=TYPING_WAIT)
-        await _send_reply(context, services, message, user, text, reply)
+        shown = await draft.close() if draft else None
+        await _send_reply(context, services, message, user, text, reply, shown)
         services.memory.add(conversation, text, reply.body or reply.text)
     services.store.touch(services.hash_user(user.id))
 
@@ -168,7 +184,9 @@ async def _send_reply(
     user: User,
     question: str,
     reply: Reply,
+    draft: Message | None = None,
 ) -> None:
+    """Send the reply; with a ``draft`` message, its first part replaces the draft."""
     group = is_group(message.chat)
     extra = []
     crisis_in_group = group and reply.decision is Decision.CRISIS
@@ -193,19 +211,34 @@ async def _send_reply(
             )
         elif last and reply.decision is not Decision.CRISIS:
             markup = keyboards.answer_buttons(key, record, services.texts, reply.language)
-        sent = await with_retries(
-            partial(
-                context.bot.send_message,
-                message.chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                reply_parameters=reply_to,
-                link_preview_options=NO_PREVIEW,
+        if n == 0 and draft is not None:
+            edited = await with_retries(
+                partial(
+                    context.bot.edit_message_text,
+                    chunk,
+                    message.chat_id,
+                    draft.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
             )
-        )
+            message_id = edited.message_id if isinstance(edited, Message) else draft.message_id
+        else:
+            sent = await with_retries(
+                partial(
+                    context.bot.send_message,
+                    message.chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_parameters=reply_to,
+                    link_preview_options=NO_PREVIEW,
+                )
+            )
+            message_id = sent.message_id
         reply_to = None
-        record.message_id = sent.message_id
+        record.message_id = message_id
     services.answers[key] = record
 
 

@@ -7,15 +7,17 @@ exercised end to end.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from tests.servers import free_port
 
@@ -36,6 +38,7 @@ class FakeOpenAI:
         self.script: Script = lambda messages: "Hello [1]"
         self.status = 200
         self.delay = 0.0
+        self.stream_delay = 0.05
         self.requests: list[dict[str, Any]] = []
         app = FastAPI()
 
@@ -51,6 +54,8 @@ class FakeOpenAI:
                     status_code=self.status,
                 )
             text = self.script(body["messages"])
+            if body.get("stream"):
+                return StreamingResponse(self._chunks(text, body), media_type="text/event-stream")
             return JSONResponse(
                 {
                     "id": "chatcmpl-test",
@@ -73,6 +78,34 @@ class FakeOpenAI:
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    async def _chunks(self, text: str, body: dict[str, Any]) -> AsyncIterator[str]:
+        """Server-sent events in OpenAI's chunk format, a few words at a time."""
+        words = re.findall(r"\S+\s*", text)
+        for start in range(0, len(words), 3):
+            chunk = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"content": "".join(words[start : start + 3])},
+                        "finish_reason": None,
+                    }
+                ],
+            }
+            yield f"data: {json.dumps(chunk)}\n\n"
+            await asyncio.sleep(self.stream_delay)
+        done = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        yield f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n"
 
     @property
     def url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -134,3 +135,17 @@ def test_unreachable_endpoint_falls_back(settings: Settings, embeddings: Kelisim
     )
     reply = Engine(s, embeddings=embeddings, record=False).answer(Question(QUESTION))
     assert reply.decision is Decision.ANSWER and reply.generator == "extractive"
+
+
+def test_streaming_shows_only_guarded_drafts(llm_engine: Engine, fake: FakeOpenAI) -> None:
+    invented = "Kazakhstan has exactly 47 official state religions, chosen by lottery every year."
+    fake.script = lambda m: (
+        f"{_first_sentences(m, 1)[0]} [1] {invented} [1] {_first_sentences(m, 2)[1]} [1] "
+    )
+    drafts: list[str] = []
+    reply = llm_engine.answer(Question(QUESTION), on_draft=drafts.append)
+    assert drafts and all("lottery" not in d for d in drafts)
+    for earlier, later in itertools.pairwise(drafts):
+        assert later.startswith(earlier.rsplit(" [", 1)[0])
+    assert reply.generator == "llm" and "lottery" not in reply.text
+    assert drafts[-1] in reply.text

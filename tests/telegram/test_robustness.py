@@ -90,6 +90,7 @@ class _Broken:
 
     def __init__(self, engine):
         self.prompts = engine.prompts
+        self.settings = engine.settings
 
     def answer(self, question):
         raise RuntimeError(f"cannot answer {question.text!r}")
