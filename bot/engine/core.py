@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.engine.composer import render, select_quotes
 from bot.engine.inputs import clean_input
+from bot.engine.overlap import content_stems
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import no_answer, sources_block, templated
 from bot.engine.retrieval import DocInfo, Retriever
@@ -139,7 +140,11 @@ class Engine:
         ]
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
-        return self._grounded(clean.text, vector, lang, verdict, notices, explanation, on_draft)
+        # The words of the question, in the language it is written in.
+        words = (detection.lang, content_stems(search_text))
+        return self._grounded(
+            clean.text, vector, lang, verdict, notices, explanation, on_draft, words
+        )
 
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
@@ -165,6 +170,7 @@ class Engine:
         notices: list[str],
         explanation: list[str],
         on_draft: Draft | None = None,
+        words: tuple[Lang, set[str]] | None = None,
     ) -> Reply:
         settings = self.settings
         passages = self.retriever.search(vector, settings.top_k, lang)
@@ -178,6 +184,11 @@ class Engine:
             return self._no_answer(lang, notices, explanation, passages)
         doc_ids = self._choose_documents(passages, lang)
         explanation.append(f"documents: {', '.join(doc_ids)}")
+        if words and words[1]:
+            doc_ids = [d for d in doc_ids if self._may_answer(words, d)]
+            if not doc_ids:
+                explanation.append("no word of the question occurs in the documents: no answer")
+                return self._no_answer(lang, notices, explanation, passages)
         reply = None
         if self._generator is not None:
             reply = self._from_llm(text, vector, lang, doc_ids, explanation, on_draft)
@@ -207,6 +218,14 @@ class Engine:
             explanation=explanation,
             passages=passages[:3],
         )
+
+    def _may_answer(self, words: tuple[Lang, set[str]], doc_id: str) -> bool:
+        """A document in the question's language must share a content word with it.
+
+        A document in another language cannot, so it is judged by retrieval alone.
+        """
+        lang, stems = words
+        return self.retriever.doc(doc_id).lang != lang or bool(stems & self.retriever.stems(doc_id))
 
     def _choose_documents(self, passages: list[Passage], lang: Lang) -> list[str]:
         """The best groups' documents, each in the user's language when it exists."""

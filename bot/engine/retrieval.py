@@ -18,6 +18,7 @@ import chromadb
 import numpy as np
 from langchain_chroma import Chroma
 
+from bot.engine.overlap import content_stems
 from bot.errors import IndexNotReadyError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -60,6 +61,7 @@ class _Snapshot:
     raw: np.ndarray | None = None
     sentence_centred: np.ndarray | None = None
     sentence_groups: np.ndarray | None = None
+    stems: dict[str, set[str]] = field(default_factory=dict)
     rows: list[tuple[str, str, dict]] = field(default_factory=list)
     query_means: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -130,6 +132,10 @@ class Retriever:
                 vectors=np.vstack([r[3] for r in items]),
             )
         snap = _Snapshot(generation, passages, docs, dict(groups), sentences)
+        snap.stems = {
+            doc_id: content_stems(" ".join([docs[doc_id].title, *sents.texts]))
+            for doc_id, sents in sentences.items()
+        }
         self._centre(snap)
         return snap
 
@@ -302,6 +308,10 @@ class Retriever:
     def version(self, group: str, lang: Lang) -> str | None:
         """The id of ``group``'s document in ``lang``, if the group has one."""
         return self._current().groups.get(group, {}).get(lang)
+
+    def stems(self, doc_id: str) -> set[str]:
+        """The content-word stems of a document (see :mod:`bot.engine.overlap`)."""
+        return self._current().stems.get(doc_id, set())
 
     def sentences(self, doc_id: str) -> DocSentences | None:
         return self._current().sentences.get(doc_id)

@@ -30,8 +30,17 @@ def test_secular_state_is_answered_in_the_askers_language_with_citations(
     assert "[1]" in reply.text and reply.sources[0].url in reply.text
 
 
-def test_uncovered_question_gets_an_honest_no_answer(engine: Engine) -> None:
-    reply = engine.answer(Question("What is the best recipe for beshbarmak with horse meat?"))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the best recipe for beshbarmak with horse meat?",
+        # Close to a document in embedding space, but sharing no word with it.
+        "What's the process for terminating a contract?",
+        "What does 'takfir' mean?",
+    ],
+)
+def test_uncovered_question_gets_an_honest_no_answer(engine: Engine, text: str) -> None:
+    reply = engine.answer(Question(text))
     assert reply.decision in (Decision.NO_ANSWER, Decision.OUT_OF_SCOPE)
     assert not reply.sources
 
