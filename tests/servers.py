@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
 import time
+from collections.abc import Iterator
 
 import httpx
 
@@ -26,3 +29,15 @@ def wait_for(url: str, what: str, seconds: float = 30.0) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not start")
+
+
+@contextlib.contextmanager
+def serving(command: list[str], health_url: str, what: str) -> Iterator[None]:
+    """Run ``command`` (a server) until the block ends, once ``health_url`` answers."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(health_url, what)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

