@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,17 +21,15 @@ FLAGS = (
     "--disable-sync",
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and shutil.which("chromedriver") is None,
-        reason="needs /usr/bin/chromium and /usr/bin/chromedriver",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), (
+        "the browser test needs Debian's chromium and chromium-driver: "
+        "apt-get install chromium chromium-driver (.ci/run does this)"
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
