@@ -26,13 +26,9 @@ def run() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from bot.cli import evaluate, serve
+    from bot.cli import bot_command, evaluate, serve
 
     app.command("run")(run)
     app.command("serve")(serve.serve)
     app.add_typer(evaluate.app, name="eval")
-    try:
-        from bot.cli import bot_command
-    except ImportError:  # the Telegram front end is optional at import time
-        return
     app.command("bot")(bot_command.bot)

@@ -63,12 +63,18 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
             raise ConfigurationError(
                 f"KELISIM_CHROMA_URL must look like http://host:8000, not {settings.chroma_url!r}"
             )
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError or connection errors
+            raise ConfigurationError(
+                f"Cannot reach the Chroma server at {settings.chroma_url}: is `chroma run` "
+                "running there?"
+            ) from exc
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 

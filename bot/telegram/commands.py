@@ -27,48 +27,43 @@ def _context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Servic
     return services, services.ui_lang(update.effective_user)
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _send_template(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    key: str,
+    reply_markup: Any = None,
+    **values: object,
+) -> None:
+    """Answer a command with one of the UI texts, in the user's language."""
     services, lang = _context(update, context)
     if update.effective_message:
+        markup = reply_markup(services.texts, lang) if callable(reply_markup) else reply_markup
         await _reply(
             update.effective_message,
-            services.texts.get(lang, "start"),
-            reply_markup=keyboards.language_picker(),
+            services.texts.get(lang, key, **values),
+            reply_markup=markup,
         )
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send_template(update, context, "start", keyboards.language_picker())
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services, lang = _context(update, context)
-    if update.effective_message:
-        await _reply(
-            update.effective_message,
-            services.texts.get(lang, "help", username=context.bot.username),
-        )
+    await _send_template(update, context, "help", username=context.bot.username)
 
 
 async def on_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services, lang = _context(update, context)
-    if update.effective_message:
-        await _reply(
-            update.effective_message,
-            services.texts.get(lang, "lang_prompt"),
-            reply_markup=keyboards.language_picker(),
-        )
+    await _send_template(update, context, "lang_prompt", keyboards.language_picker())
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services, lang = _context(update, context)
-    if update.effective_message:
-        await _reply(
-            update.effective_message,
-            services.texts.get(lang, "privacy", days=services.settings.retention_days),
-        )
+    days = services_of(context).settings.retention_days
+    await _send_template(update, context, "privacy", days=days)
 
 
 async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services, lang = _context(update, context)
-    if update.effective_message:
-        await _reply(update.effective_message, services.texts.get(lang, "about"))
+    await _send_template(update, context, "about")
 
 
 async def on_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,13 +75,7 @@ async def on_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services, lang = _context(update, context)
-    if update.effective_message:
-        await _reply(
-            update.effective_message,
-            services.texts.get(lang, "forget_confirm"),
-            reply_markup=keyboards.forget_buttons(services.texts, lang),
-        )
+    await _send_template(update, context, "forget_confirm", keyboards.forget_buttons)
 
 
 # ------------------------------------------------------------------ buttons

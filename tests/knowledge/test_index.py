@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.errors import IndexBuildError
+from bot.errors import ConfigurationError, IndexBuildError
 from bot.knowledge import store
 from bot.knowledge.embeddings import CachedEmbeddings, KelisimEmbeddings
 from bot.knowledge.index import build_index
@@ -159,3 +159,9 @@ def test_chroma_server_mode(
     reply = engine.answer(Question("Зайырлы мемлекет деген не?"))
     assert reply.decision is Decision.ANSWER and reply.sources[0].id == "secular-state-kk"
     assert build_index(s, embeddings).status == "unchanged"
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    s = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ConfigurationError, match="Cannot reach the Chroma server"):
+        store.make_client(s)
