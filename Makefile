@@ -33,9 +33,9 @@ run: setup  ## Start the Telegram bot (token configured) or the terminal chat
 test: $(VENV)/.synced  ## Run all tests (the index is built by the tests themselves)
 	$(BIN)/pytest -q
 
-XSTEST := ../shared/datasets/xstest/xstest_prompts.csv
+XSTEST := evaluation/datasets/xstest/xstest_prompts.csv
 gate: setup  ## Safety evaluation of the development set (and XSTest) through the release gate
-	$(BIN)/kelisim eval run evaluation/datasets $(wildcard $(XSTEST)) --out runs/gate
+	$(BIN)/kelisim eval run evaluation/datasets $(XSTEST) --out runs/gate
 
 bench: setup  ## Speed benchmarks (figures and ratios against baselines)
 	$(BIN)/python -m bot.benchmarks

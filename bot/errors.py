@@ -8,6 +8,7 @@ ends can catch one class and show its message to a person without a traceback::
     ├── CorpusError           a corpus document cannot be read or is invalid
     ├── IndexNotReadyError    no index has been built yet
     ├── IndexBuildError       building the index failed (the previous one keeps serving)
+    │   └── InvalidCorpusError    the corpus has invalid documents, so nothing was built
     └── GeneratorError        the LLM endpoint failed (callers fall back to the composer)
 """
 
@@ -30,6 +31,19 @@ class IndexNotReadyError(KelisimError):
 
 class IndexBuildError(KelisimError):
     """Building the index failed; the previously built index keeps serving."""
+
+
+class InvalidCorpusError(IndexBuildError):
+    """The corpus has invalid documents; ``problems`` lists them. Nothing was built."""
+
+    def __init__(self, problems: list) -> None:  # list[Problem]; no import cycle
+        self.problems = problems
+        files = sorted({str(p.path) for p in problems})
+        super().__init__(
+            f"{len(files)} invalid document(s): {', '.join(files)}. Nothing was built; the "
+            "index that is serving stays as it was. Fix them (`kelisim kb validate`) or "
+            "unpublish them."
+        )
 
 
 class GeneratorError(KelisimError):

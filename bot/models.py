@@ -14,6 +14,7 @@ class Decision(StrEnum):
     """What the engine decided to do with a message."""
 
     ANSWER = "answer"
+    CLARIFY = "clarify"  # "Did you mean …?": close units, none sure enough to quote
     NO_ANSWER = "no_answer"
     REFUSE = "refuse"
     CRISIS = "crisis"
@@ -27,6 +28,7 @@ class Turn:
 
     role: Literal["user", "assistant"]
     content: str
+    units: tuple[str, ...] = ()  # answer units an assistant turn quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,19 @@ class Passage:
 
 
 @dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A question the user can pick next: a unit's heading in the user's language."""
+
+    unit_id: str
+    question: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"unit": self.unit_id, "question": self.question}
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
-    """A cited corpus document, as shown to the user."""
+    """A public source of a quoted answer unit, as shown to the user."""
 
     id: str
     title: str
@@ -110,6 +123,8 @@ class Reply:
     explanation: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     topic: str | None = None
+    units: list[str] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def as_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """The JSON shape of ``kelisim ask --json``."""
@@ -119,6 +134,8 @@ class Reply:
             "reply": self.text,
             "sources": [s.as_dict() for s in self.sources],
             "category": self.category,
+            "units": list(self.units),
+            "suggestions": [s.as_dict() for s in self.suggestions],
             "latency_ms": round(self.latency_ms, 1),
         }
         if explain:

@@ -71,19 +71,32 @@ class Settings(BaseSettings):
     # --- retrieval and answers ----------------------------------------------
     generator: Literal["extractive", "llm"] = Field(
         "extractive",
-        description="`extractive`: the offline composer quotes vetted sentences; "
-        "`llm`: an OpenAI-compatible chat model, guarded, falling back to the composer.",
+        description="`extractive`: the offline composer quotes whole vetted answer units; "
+        "`llm`: an OpenAI-compatible chat model writes from those units, guarded, falling "
+        "back to the composer.",
     )
-    relevance_threshold: float = Field(
-        0.825,
-        description="Minimum cosine similarity between the question and one of its three "
-        "best passages; "
-        "below it the reply is an honest `no_answer`.",
+    answer_threshold: float = Field(
+        0.88,
+        ge=0,
+        le=1,
+        description="Confidence band: a unit scoring at least this (mix of question-to-phrasing "
+        "and question-to-answer similarity) is quoted as the answer.",
     )
-    top_k: int = Field(8, ge=1, le=50, description="Passages retrieved per question.")
-    max_sentences: int = Field(
-        4, ge=1, le=8, description="Most sentences the extractive composer quotes."
+    clarify_threshold: float = Field(
+        0.84,
+        ge=0,
+        le=1,
+        description="Confidence band: between this and the answer threshold the reply is "
+        '"Did you mean…?" with the closest unit questions; below it, an honest `no_answer`.',
     )
+    second_unit_margin: float = Field(
+        0.015,
+        ge=0,
+        le=0.2,
+        description="A second unit is quoted too when it clears the answer threshold and "
+        "scores within this margin of the best one.",
+    )
+    top_k: int = Field(8, ge=1, le=50, description="Units retrieved per question.")
     max_input_chars: int = Field(
         4000, ge=100, description="Longer messages are truncated (and the user is told)."
     )

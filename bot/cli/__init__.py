@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli import chat, kb
+from bot.cli import chat, kb, safety
 from bot.errors import KelisimError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.command("ask")(chat.ask)
 app.command("chat")(chat.chat)
 app.add_typer(kb.app, name="kb")
+app.add_typer(safety.app, name="safety")
 
 
 def _register_optional() -> None:

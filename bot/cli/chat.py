@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from bot.cli.common import console, ensure_index, settings
-from bot.models import Decision, Lang, Question, Reply, Turn
+from bot.models import Decision, Lang, Question, Reply, Suggestion, Turn
 
 LangOption = Annotated[
     str | None,
@@ -23,6 +23,7 @@ LangOption = Annotated[
 
 _COLOURS = {
     Decision.ANSWER: "green",
+    Decision.CLARIFY: "yellow",
     Decision.NO_ANSWER: "yellow",
     Decision.REFUSE: "red",
     Decision.CRISIS: "magenta",
@@ -49,6 +50,13 @@ def _show(reply: Reply, explain: bool) -> None:
     console.print(escape(reply.text))
     if explain:
         console.print("[dim]" + escape("\n".join(reply.explanation)) + "[/]")
+
+
+def _picked(command: str, offered: list[Suggestion]) -> Suggestion | None:
+    """The suggestion a bare number picks, if the last reply offered any."""
+    if command.isdigit() and 1 <= int(command) <= len(offered):
+        return offered[int(command) - 1]
+    return None
 
 
 def ask(
@@ -78,7 +86,11 @@ def chat(
     lang: LangOption = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show why after each reply.")] = False,
 ) -> None:
-    """Talk to Kelisim in the terminal. `/reset` clears the memory, `/quit` leaves."""
+    """Talk to Kelisim in the terminal. `/reset` clears the memory, `/quit` leaves.
+
+    After a reply that offers numbered questions ("Did you mean…?", "You might also
+    ask…"), type a number to get that answer.
+    """
     s = settings()
     ensure_index(s)
     from bot.engine import get_engine
@@ -87,6 +99,8 @@ def chat(
     with console.status("Loading…"):
         engine.warm_up()
     history: list[Turn] = []
+    offered: list[Suggestion] = []
+    offered_lang: Lang = "en"
     console.print(
         "[bold]Kelisim[/] — ask about religion, the secular state, traditional "
         "values or manipulation, in Kazakh, Russian or English. "
@@ -105,9 +119,17 @@ def chat(
             history.clear()
             console.print("[dim]Memory cleared.[/]")
             continue
-        reply = engine.answer(
-            Question(text, lang=_lang(lang), history=tuple(history), explain=explain)
-        )
+        picked = _picked(command, offered)
+        if picked is not None:
+            reply = engine.answer_unit(picked.unit_id, offered_lang, tuple(history))
+            text = picked.question
+        else:
+            reply = engine.answer(
+                Question(text, lang=_lang(lang), history=tuple(history), explain=explain)
+            )
         _show(reply, explain)
-        history.extend([Turn("user", text), Turn("assistant", reply.body)])
+        offered, offered_lang = reply.suggestions, reply.language
+        history.extend(
+            [Turn("user", text), Turn("assistant", reply.body, tuple(reply.units))]
+        )
         del history[: max(0, len(history) - s.history_turns)]

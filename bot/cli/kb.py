@@ -11,15 +11,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from bot.cli.common import console, err_console, settings
-from bot.knowledge.documents import load_corpus
+from bot.errors import InvalidCorpusError
+from bot.knowledge.documents import load_corpus, missing_translations
 from bot.models import LANGS
 from bot.settings import Settings
 
 app = typer.Typer(help="Validate, index and inspect the vetted corpus.", no_args_is_help=True)
 
 
-def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> int:
-    """Build the index; returns the number of invalid documents skipped."""
+def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> None:
+    """Build the index, or raise :class:`InvalidCorpusError` (nothing is built then)."""
     from bot.knowledge.embeddings import get_embeddings
     from bot.knowledge.index import build_index
 
@@ -39,20 +40,17 @@ def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> int:
             progress.update(tasks[label], completed=done)
 
         report = build_index(s, get_embeddings(s), rebuild=rebuild, progress=on_progress)
-    for problem in report.errors:
-        err_console.print(f"[yellow]skipped[/] {escape(str(problem))}", soft_wrap=True)
     if report.status == "unchanged":
         console.print(
-            f"Index is up to date: {report.documents} documents, {report.chunks} "
-            f"passages, {report.sentences} sentences ({report.seconds:.2f} s)."
+            f"Index is up to date: {report.documents} documents, {report.units} "
+            f"answer units, {report.phrasings} phrasings ({report.seconds:.2f} s)."
         )
     else:
         console.print(
-            f"Index built: {report.documents} documents, {report.chunks} passages, "
-            f"{report.sentences} sentences; embedded {report.embedded}, reused "
+            f"Index built: {report.documents} documents, {report.units} answer units, "
+            f"{report.phrasings} phrasings; embedded {report.embedded}, reused "
             f"{report.reused} ({report.seconds:.1f} s)."
         )
-    return len({p.path for p in report.errors})
 
 
 @app.command()
@@ -64,9 +62,19 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Index the published documents. Invalid ones are skipped and listed; the index that is
-    serving stays in place until the new one is complete."""
-    run_build(settings(), rebuild=rebuild)
+    """Index the published documents.
+
+    If any document is invalid, nothing is built and the problems are listed: the index
+    that is serving stays as it was (unpublish a document to withdraw it). A new index is
+    switched to only when it is complete.
+    """
+    try:
+        run_build(settings(), rebuild=rebuild)
+    except InvalidCorpusError as exc:
+        for problem in exc.problems:
+            err_console.print(f"[red]{escape(str(problem))}[/]", soft_wrap=True, highlight=False)
+        err_console.print(escape(str(exc)), soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -94,26 +102,34 @@ def list_documents(
     """List documents with their language, status and title."""
     s = settings()
     corpus = load_corpus(s.corpus_dir, max_review_age_days=s.review_max_age_days)
-    table = Table("id", "lang", "status", "words", "title")
+    table = Table("id", "lang", "status", "units", "title")
     for doc in sorted(corpus.documents, key=lambda d: (d.group, d.lang)):
         if status and doc.status != status:
             continue
-        table.add_row(doc.id, doc.lang, doc.status, str(doc.words), doc.title)
+        table.add_row(doc.id, doc.lang, doc.status, str(len(doc.units)), doc.title)
     console.print(table)
 
 
 @app.command()
 def stats() -> None:
-    """Coverage: topics × languages, and counts by status."""
+    """Coverage: answer units per topic and language, and missing translations."""
     s = settings()
     corpus = load_corpus(s.corpus_dir, max_review_age_days=s.review_max_age_days)
     cover: dict[str, dict[str, str]] = defaultdict(dict)
     for doc in corpus.documents:
-        cover[doc.group][doc.lang] = "✓" if doc.published else "draft"
-    table = Table("topic", *LANGS, title="Coverage (✓ published)")
+        mark = f"{len(doc.units)}" if doc.published else f"{len(doc.units)} draft"
+        cover[doc.group][doc.lang] = mark
+    table = Table("topic", *LANGS, title="Answer units per topic (published unless marked)")
     for group in sorted(cover):
         table.add_row(group, *(cover[group].get(lang, "—") for lang in LANGS))
     console.print(table)
+    missing = missing_translations(corpus.documents)
+    if missing:
+        console.print(f"Units missing a translation ({len(missing)}):")
+        for unit_id, langs in missing.items():
+            console.print(f"  {unit_id}: no {'/'.join(langs)}", highlight=False)
+    units = Counter(doc.lang for doc in corpus.published for _ in doc.units)
+    console.print("published units: " + "  ".join(f"{lg} {units[lg]}" for lg in LANGS))
     counts = Counter(doc.status for doc in corpus.documents)
     console.print(
         f"published: {counts['published']}  draft: {counts['draft']}  "

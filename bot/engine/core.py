@@ -16,25 +16,27 @@ from functools import partial
 import chromadb
 import numpy as np
 
-from bot.engine.composer import render, select_quotes
+from bot.engine.composer import compose
 from bot.engine.inputs import clean_input
-from bot.engine.overlap import content_stems
 from bot.engine.prompts import Prompts, load_prompts
-from bot.engine.replies import no_answer, sources_block, templated
-from bot.engine.retrieval import DocInfo, Retriever
+from bot.engine.replies import clarify, no_answer, related_block, sources_block, templated
+from bot.engine.retrieval import Hit, Retriever, UnitText
 from bot.errors import GeneratorError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
-from bot.models import Decision, Lang, Passage, Question, Reply, Source, Verdict
-from bot.safety.policy import SafetyPolicy
+from bot.models import LANGS, Decision, Lang, Question, Reply, Source, Suggestion, Turn, Verdict
+from bot.safety.policy import MAX_EMBEDDED_CHARS, SafetyPolicy
+from bot.safety.wrappers import unwrap
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Groups ranking this close to the best one are quoted too (at most two groups).
-GROUP_MARGIN = 0.03
-MAX_GROUPS = 2
+# Next questions offered under an answer, and "Did you mean" choices.
+RELATED = 3
+CLARIFY_MAX = 3
+# "Did you mean" lists units down to this far below the did-you-mean band.
+CLARIFY_SPREAD = 0.02
 
 Listener = Callable[[Question, Reply], object]
 Draft = Callable[[str], None]
@@ -124,14 +126,20 @@ class Engine:
             text = prompts.text(lang, "empty")
             return Reply(Decision.NO_ANSWER, "empty", lang, text, body=text, notices=notices)
 
-        search_text = detection.cyrillic or clean.text
-        vector = self.embeddings.query_vector(search_text)
+        # A prompt-injection wrapper is not part of the question: decide and search
+        # on what it wraps (language is still detected on the whole message).
+        unwrapped = unwrap(clean.text)
+        asked = unwrapped.text or clean.text
+        cyrillic = detect(asked).cyrillic if unwrapped.wrapped else detection.cyrillic
+        search_text = cyrillic or asked
+        vector = self.embeddings.query_vector(search_text[:MAX_EMBEDDED_CHARS])
         verdict = self.policy.decide(
-            clean.text,
+            asked if not unwrapped.only_wrapper else clean.text,
             lang=lang,
             history=question.history,
             vector=vector,
-            alt_text=detection.cyrillic,
+            alt_text=cyrillic,
+            wrapped=unwrapped.wrapped,
         )
         explanation = [
             f"language: {lang} ({detection.confidence:.2f}"
@@ -140,10 +148,8 @@ class Engine:
         ]
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
-        # The words of the question, in the language it is written in.
-        words = (detection.lang, content_stems(search_text))
         return self._grounded(
-            clean.text, vector, lang, verdict, notices, explanation, on_draft, words
+            question, search_text, vector, lang, verdict, notices, explanation, on_draft
         )
 
     def _templated(
@@ -163,6 +169,7 @@ class Engine:
 
     def _grounded(
         self,
+        question: Question,
         text: str,
         vector: np.ndarray,
         lang: Lang,
@@ -170,44 +177,168 @@ class Engine:
         notices: list[str],
         explanation: list[str],
         on_draft: Draft | None = None,
-        words: tuple[Lang, set[str]] | None = None,
     ) -> Reply:
         settings = self.settings
-        passages = self.retriever.search(vector, settings.top_k, lang)
-        best = max((p.score for p in passages[:3]), default=0.0)
-        explanation.append(
-            f"retrieval: best passage {best:.3f} "
-            f"(threshold {settings.relevance_threshold:.3f})"
-            + (f" from {passages[0].doc_id}" if passages else "")
-        )
-        if best < settings.relevance_threshold:
-            return self._no_answer(lang, notices, explanation, passages)
-        doc_ids = self._choose_documents(passages, lang)
-        explanation.append(f"documents: {', '.join(doc_ids)}")
-        if words and words[1]:
-            doc_ids = [d for d in doc_ids if self._may_answer(words, d)]
-            if not doc_ids:
-                explanation.append("no word of the question occurs in the documents: no answer")
-                return self._no_answer(lang, notices, explanation, passages)
+        shown = _shown_units(question.history)
+        follow = self._follow_up(question, text, lang, shown, explanation)
+        if follow is not None:
+            units = [follow]
+        else:
+            hits = self.retriever.search(vector, lang, settings.top_k)
+            if shown and len(text.split()) <= 6:
+                hits = self._with_context(question, text, lang, hits, shown, explanation)
+            if not hits:
+                return self._no_answer(lang, notices, explanation, [])
+            best = hits[0]
+            explanation.append(
+                "retrieval: "
+                + ", ".join(
+                    f"{h.unit_id} {h.score:.3f} (phrasing {h.phrasing:.3f}, text {h.text:.3f})"
+                    for h in hits[:3]
+                )
+                + f"; bands: answer ≥ {settings.answer_threshold:.3f}, "
+                f"did-you-mean ≥ {settings.clarify_threshold:.3f}"
+            )
+            if best.score < settings.clarify_threshold:
+                return self._no_answer(lang, notices, explanation, hits)
+            if best.score < settings.answer_threshold:
+                return self._clarify(lang, notices, explanation, hits)
+            chosen = [best.unit_id] + [
+                h.unit_id
+                for h in hits[1:2]
+                if h.score >= settings.answer_threshold
+                and best.score - h.score <= settings.second_unit_margin
+            ]
+            units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
+            units = [u for u in units if self._quotable(u)]
+            if not units:
+                explanation.append("every matching unit was held back by the output rules")
+                return self._no_answer(lang, notices, explanation, hits)
         reply = None
         if self._generator is not None:
-            reply = self._from_llm(text, vector, lang, doc_ids, explanation, on_draft)
+            reply = self._from_llm(text, lang, units, explanation, on_draft)
         if reply is None:
-            reply = self._extractive(vector, lang, doc_ids, explanation)
-        if not reply.sources:  # every candidate sentence was held back
-            return self._no_answer(lang, notices, explanation, passages)
-        reply.category = verdict.category
-        reply.topic = self.retriever.doc(doc_ids[0]).group
-        groups = {self.retriever.doc(d).group for d in doc_ids}
-        reply.passages = [p for p in passages if p.group in groups]
+            reply = self._extractive(lang, units, explanation)
+        reply.category = verdict.category if follow is None else "follow_up"
+        reply.topic = units[0].group
+        reply.suggestions = self._related(units, lang, shown)
+        reply.text = "\n\n".join(
+            [reply.text, related_block(self.prompts, lang, reply.suggestions)]
+            if reply.suggestions
+            else [reply.text]
+        )
         reply.notices = notices
         reply.text = _with_notices(reply.text, notices)
         return reply
 
-    def _no_answer(
-        self, lang: Lang, notices: list[str], explanation: list[str], passages: list[Passage]
+    def answer_unit(self, unit_id: str, lang: Lang, history: tuple[Turn, ...] = ()) -> Reply:
+        """The reply quoting one unit, for a picked "Did you mean" or next question."""
+        started = time.perf_counter()
+        unit = self.retriever.unit(unit_id, lang)
+        if unit is None or not self._quotable(unit):
+            reply = self._no_answer(lang, [], [f"unit {unit_id} is not served"], [])
+        else:
+            reply = self._extractive(lang, [unit], [f"picked unit {unit_id}"])
+            reply.category = "picked"
+            reply.topic = unit.group
+            reply.suggestions = self._related([unit], lang, _shown_units(history))
+            if reply.suggestions:
+                reply.text += "\n\n" + related_block(self.prompts, lang, reply.suggestions)
+        reply.latency_ms = (time.perf_counter() - started) * 1000
+        return reply
+
+    def _follow_up(
+        self,
+        question: Question,
+        text: str,
+        lang: Lang,
+        shown: list[str],
+        explanation: list[str],
+    ) -> UnitText | None:
+        """ "Tell me more" after an answer: the next unit of the same topic."""
+        if not shown:
+            return None
+        said = re.sub(r"[^\w\s]", "", text.lower()).strip()
+        phrases = {
+            re.sub(r"[^\w\s]", "", p.lower()).strip()
+            for lg in LANGS
+            for p in self.prompts.value(lg, "follow_up_more") or []
+        }
+        if said not in phrases:
+            return None
+        unit = self.retriever.next_in_group(shown[-1], lang, set(shown))
+        if unit is not None:
+            explanation.append(f"follow-up: more on {shown[-1]} → {unit.unit_id}")
+        return unit
+
+    def _with_context(
+        self,
+        question: Question,
+        text: str,
+        lang: Lang,
+        hits: list[Hit],
+        shown: list[str],
+        explanation: list[str],
+    ) -> list[Hit]:
+        """A short follow-up ("а почему?", "and at school?") read with the last question.
+
+        The combined reading wins only when it is surer than the message alone, and
+        never repeats a unit that was just shown.
+        """
+        previous = next((t.content for t in reversed(question.history) if t.role == "user"), "")
+        if not previous:
+            return hits
+        combined = self.retriever.search(
+            self.embeddings.query_vector(f"{previous} {text}"[:1000]), lang, self.settings.top_k
+        )
+        combined = [h for h in combined if h.unit_id not in shown]
+        if combined and (not hits or combined[0].score > hits[0].score):
+            explanation.append(
+                f"follow-up: read with the previous question → {combined[0].unit_id}"
+            )
+            return combined
+        return hits
+
+    def _related(self, units: list[UnitText], lang: Lang, shown: list[str]) -> list[Suggestion]:
+        exclude = set(shown) | {u.unit_id for u in units}
+        return [
+            Suggestion(u.unit_id, u.question)
+            for u in self.retriever.related(units[0].unit_id, lang, exclude, RELATED)
+        ]
+
+    def _clarify(
+        self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
     ) -> Reply:
-        body = no_answer(self.prompts, lang, self.retriever.topics(lang))
+        floor = self.settings.clarify_threshold - CLARIFY_SPREAD
+        suggestions = []
+        for hit in hits:
+            unit = self.retriever.unit(hit.unit_id, lang)
+            if unit is not None and hit.score >= floor and len(suggestions) < CLARIFY_MAX:
+                suggestions.append(Suggestion(unit.unit_id, unit.question))
+        body = clarify(self.prompts, lang, suggestions)
+        return Reply(
+            Decision.CLARIFY,
+            "did_you_mean",
+            lang,
+            _with_notices(body, notices),
+            body=body,
+            notices=notices,
+            explanation=explanation,
+            suggestions=suggestions,
+        )
+
+    def _no_answer(
+        self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
+    ) -> Reply:
+        topics: list[str] = []
+        for hit in hits:
+            unit = self.retriever.unit(hit.unit_id, lang)
+            if unit is not None and unit.title not in topics:
+                topics.append(unit.title)
+        for title in self.retriever.topics(lang):
+            if title not in topics:
+                topics.append(title)
+        body = no_answer(self.prompts, lang, topics)
         return Reply(
             Decision.NO_ANSWER,
             "uncovered",
@@ -216,119 +347,98 @@ class Engine:
             body=body,
             notices=notices,
             explanation=explanation,
-            passages=passages[:3],
         )
 
-    def _may_answer(self, words: tuple[Lang, set[str]], doc_id: str) -> bool:
-        """A document in the question's language must share a content word with it.
+    def _extractive(self, lang: Lang, units: list[UnitText], explanation: list[str]) -> Reply:
+        composition = compose(units)
+        explanation.append(f"composer: quoted {', '.join(composition.units)}")
+        return self._cited_reply(
+            lang,
+            composition.body,
+            composition.sources,
+            composition.units,
+            "extractive",
+            explanation,
+        )
 
-        A document in another language cannot, so it is judged by retrieval alone.
+    def _quotable(self, unit: UnitText) -> bool:
+        """Retrieved text is data: a unit with a line the output rules flag is never quoted.
+
+        Example lines are quotations a unit teaches to recognise; they are checked
+        as part of their framing sentence's unit, not on their own.
         """
-        lang, stems = words
-        return self.retriever.doc(doc_id).lang != lang or bool(stems & self.retriever.stems(doc_id))
-
-    def _choose_documents(self, passages: list[Passage], lang: Lang) -> list[str]:
-        """The best groups' documents, each in the user's language when it exists."""
-        best = passages[0].rank
-        chosen: list[str] = []
-        for passage in passages:
-            if passage.rank < best - GROUP_MARGIN or len(chosen) >= MAX_GROUPS:
-                break
-            doc_id = self.retriever.version(passage.group, lang) or passage.doc_id
-            if doc_id not in chosen:
-                chosen.append(doc_id)
-        return chosen
-
-    def _extractive(
-        self, vector: np.ndarray, lang: Lang, doc_ids: list[str], explanation: list[str]
-    ) -> Reply:
-        quotes = select_quotes(
-            vector, doc_ids, self.retriever, self.settings.max_sentences, self._quotable
-        )
-        body, cited = render(quotes)
-        intro = self.prompts.text(lang, "answer_intro")
-        foreign = sorted({d.lang for d in cited if d.lang != lang})
-        if foreign:
-            names = ", ".join(self.prompts.value(lang, "language_names")[f] for f in foreign)
-            intro += "\n" + self.prompts.text(lang, "other_language_note", languages=names)
-        body = f"{intro}\n\n{body}"
-        explanation.append(
-            f"composer: {len(quotes)} sentences, relevance "
-            + ", ".join(f"{q.relevance:.3f}" for q in quotes)
-        )
-        return self._cited_reply(lang, body, cited, "extractive", explanation)
-
-    def _quotable(self, sentence: str) -> bool:
-        """Retrieved text is data: a sentence the output rules flag is never passed on."""
-        verdict = self._quotable_cache.get(sentence)
+        verdict = self._quotable_cache.get(unit.body)
         if verdict is None:
-            verdict = self.policy.check_output(sentence) is None
-            if len(self._quotable_cache) < 100_000:  # corpus sentences: a bounded set
-                self._quotable_cache[sentence] = verdict
+            claims = "\n".join(l for l in unit.body.splitlines() if l not in set(unit.examples))
+            verdict = all(self.policy.check_output(s) is None for s in claims.splitlines() if s)
+            if len(self._quotable_cache) < 100_000:  # corpus units: a bounded set
+                self._quotable_cache[unit.body] = verdict
         return verdict
 
     def _cited_reply(
-        self, lang: Lang, body: str, cited: list, generator: str, explanation: list[str]
+        self,
+        lang: Lang,
+        body: str,
+        sources: list[Source],
+        units: list[str],
+        generator: str,
+        explanation: list[str],
     ) -> Reply:
-        text = f"{body}\n\n{sources_block(self.prompts, lang, cited)}"
-        sources = [Source(d.id, d.title, d.url, d.lang) for d in cited]
+        text = f"{body}\n\n{sources_block(self.prompts, lang, sources)}" if sources else body
         return Reply(
             Decision.ANSWER,
             "",
             lang,
             text,
-            sources=sources,
+            sources=list(sources),
             body=body,
             generator=generator,
             explanation=explanation,
+            units=list(units),
         )
 
     def _from_llm(
         self,
         text: str,
-        vector: np.ndarray,
         lang: Lang,
-        doc_ids: list[str],
+        units: list[UnitText],
         explanation: list[str],
         on_draft: Draft | None = None,
     ) -> Reply | None:
         assert self._generator is not None
-        docs = [self.retriever.doc(d) for d in doc_ids]
-        context = [(d, self._context_text(d.id, vector)) for d in docs]
         try:
             if on_draft is None:
-                raw = self._generator.generate(text, lang, context)
+                raw = self._generator.generate(text, lang, units)
             else:
-                raw = self._stream(text, lang, context, docs, on_draft)
+                raw = self._stream(text, lang, units, on_draft)
         except GeneratorError as exc:
             explanation.append(f"llm: failed ({exc}); extractive fallback")
             return None
-        checked = self.guard.check(raw, docs, self.retriever, lang)
+        checked = self.guard.check(raw, units, lang)
         explanation.extend(checked.reasons)
         if not checked.ok:
             return None
-        return self._cited_reply(lang, checked.text, checked.cited, "llm", explanation)
+        sources: list[Source] = []
+        for unit in checked.cited:
+            sources.extend(s for s in unit.sources if s not in sources)
+        body = _renumber(checked.text, checked.cited, sources)
+        return self._cited_reply(
+            lang, body, sources, [u.unit_id for u in checked.cited], "llm", explanation
+        )
 
-    def _stream(
-        self,
-        text: str,
-        lang: Lang,
-        context: list[tuple[DocInfo, str]],
-        docs: list[DocInfo],
-        on_draft: Draft,
-    ) -> str:
+    def _stream(self, text: str, lang: Lang, units: list[UnitText], on_draft: Draft) -> str:
         """The LLM's answer, passing each guarded draft to ``on_draft`` along the way."""
         assert self._generator is not None
         written = ""
         checked_upto = 0
         shown = ""
-        for piece in self._generator.stream(text, lang, context):
+        for piece in self._generator.stream(text, lang, units):
             written += piece
             ends = [m.end() for m in _SENTENCE_END.finditer(written)]
             if not ends or ends[-1] <= checked_upto:
                 continue
             checked_upto = ends[-1]
-            draft = self.guard.check(written[:checked_upto], docs, self.retriever, lang)
+            draft = self.guard.check(written[:checked_upto], units, lang)
             if draft.ok and draft.text != shown:
                 shown = draft.text
                 try:
@@ -339,15 +449,28 @@ class Engine:
             raise GeneratorError("empty answer")
         return written
 
-    def _context_text(self, doc_id: str, vector: np.ndarray) -> str:
-        sents = self.retriever.sentences(doc_id)
-        return " ".join(t for t in sents.texts if self._quotable(t)) if sents else ""
-
     def with_settings(self, **changes: object) -> Engine:
         """A new engine sharing this one's embeddings and client, with some settings changed."""
         return Engine(
             self.settings.model_copy(update=changes), embeddings=self.embeddings, client=self.client
         )
+
+
+def _shown_units(history: tuple[Turn, ...]) -> list[str]:
+    """Units quoted earlier in the conversation, oldest first."""
+    return [u for turn in history if turn.role == "assistant" for u in turn.units]
+
+
+def _renumber(text: str, cited: list[UnitText], sources: list[Source]) -> str:
+    """``[n]`` (the n-th cited unit) becomes the numbers of that unit's sources."""
+
+    def marks(match: re.Match[str]) -> str:
+        n = int(match.group(1)) - 1
+        if not 0 <= n < len(cited):
+            return ""
+        return "".join(f"[{sources.index(s) + 1}]" for s in cited[n].sources if s in sources)
+
+    return re.sub(r"\[(\d+)\]", marks, text)
 
 
 def _with_notices(text: str, notices: list[str]) -> str:

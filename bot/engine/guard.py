@@ -2,8 +2,10 @@
 
 An answer passes when (1) the policy's output rules find nothing it must never
 say, (2) it does not echo the system prompt, and (3) after dropping every
-sentence that no retrieved sentence supports, something is left. Citations are
-renumbered to the documents actually given; invented ones are removed.
+sentence that no sentence of the given answer units supports, something is
+left. Example lines of a unit (what a recruiter says) never count as support.
+Each kept sentence cites the unit that supports it; the reply's sources are
+those units' sources.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.engine.prompts import Prompts
-from bot.engine.retrieval import DocInfo, Retriever
-from bot.knowledge.chunking import split_sentences
+from bot.engine.retrieval import UnitText
+from bot.knowledge.sentences import split_sentences
 from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import LANGS, Lang
 from bot.safety import normalize
@@ -50,7 +52,7 @@ def lexically_supported(sentence: str, source: str, source_stems: set[str]) -> b
 class GuardResult:
     ok: bool
     text: str = ""
-    cited: list[DocInfo] = field(default_factory=list)
+    cited: list[UnitText] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     support: list[float] = field(default_factory=list)
 
@@ -68,6 +70,7 @@ class OutputGuard:
         self.policy = policy
         self.embeddings = embeddings
         self.threshold = threshold
+        self._cache: dict[str, np.ndarray] = {}
         self._system_ngrams = set()
         for lang in LANGS:
             self._system_ngrams |= _ngrams(normalize.basic(prompts.text(lang, "llm_system")))
@@ -75,33 +78,30 @@ class OutputGuard:
     def leaks_prompt(self, text: str) -> bool:
         return bool(_ngrams(normalize.basic(text)) & self._system_ngrams)
 
-    def check(
-        self, answer: str, docs: list[DocInfo], retriever: Retriever, lang: Lang
-    ) -> GuardResult:
+    def check(self, answer: str, units: list[UnitText], lang: Lang) -> GuardResult:
         verdict = self.policy.check_output(answer)
         if verdict is not None:
             return GuardResult(False, reasons=[f"guard: unsafe output ({verdict.reasons[0]})"])
         if self.leaks_prompt(answer):
             return GuardResult(False, reasons=["guard: answer repeats the system prompt"])
-        support_vectors, owners, texts = [], [], []
-        for n, doc in enumerate(docs):
-            sents = retriever.sentences(doc.id)
-            if sents is not None:
-                support_vectors.append(sents.vectors)
-                owners.extend([n] * len(sents.texts))
-                texts.extend(sents.texts)
+        owners: list[int] = []
+        texts: list[str] = []
+        for n, unit in enumerate(units):
+            for sentence in split_sentences(_claims(unit)):
+                owners.append(n)
+                texts.append(sentence)
+        if not texts:
+            return GuardResult(False, reasons=["guard: no answer units to check against"])
         source = " ".join(texts)
         source_stems = _stems(source)
-        if not support_vectors:
-            return GuardResult(False, reasons=["guard: no passages to check against"])
-        support = np.vstack(support_vectors)
+        support = self._vectors(tuple(texts))
         sentences = [s for s in split_sentences(answer) if len(s) > 3]
         clean = [_CITE.sub("", s).strip() for s in sentences]
         vectors = self.embeddings.passage_vectors(clean) if clean else np.zeros((0, 1))
         kept: list[tuple[str, int]] = []
         scores: list[float] = []
         dropped = 0
-        for sentence, text, vec in zip(sentences, clean, vectors, strict=True):
+        for text, vec in zip(clean, vectors, strict=True):
             sims = support @ vec
             best = int(np.argmax(sims))
             scores.append(float(sims[best]))
@@ -112,9 +112,7 @@ class OutputGuard:
             ):
                 dropped += 1
                 continue
-            given = [int(m) - 1 for m in _CITE.findall(sentence)]
-            valid = [g for g in given if 0 <= g < len(docs)]
-            kept.append((text, valid[0] if valid else owners[best]))
+            kept.append((text, owners[best]))
         reasons = [
             f"guard: kept {len(kept)} of {len(sentences)} sentences "
             f"(support ≥ {self.threshold:.2f})"
@@ -123,15 +121,32 @@ class OutputGuard:
             return GuardResult(
                 False, reasons=[*reasons, "guard: nothing supported"], support=scores
             )
-        cited: list[DocInfo] = []
+        cited: list[UnitText] = []
         parts = []
         for text, owner in kept:
-            if docs[owner] not in cited:
-                cited.append(docs[owner])
-            parts.append(f"{text} [{cited.index(docs[owner]) + 1}]")
+            if units[owner] not in cited:
+                cited.append(units[owner])
+            parts.append(f"{text} [{cited.index(units[owner]) + 1}]")
         if dropped:
             reasons.append(f"guard: dropped {dropped} unsupported sentence(s)")
         return GuardResult(True, " ".join(parts), cited, reasons, scores)
+
+    def _vectors(self, texts: tuple[str, ...]) -> np.ndarray:
+        """Unit sentences are a bounded set: their vectors are computed once."""
+        missing = [t for t in texts if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self.embeddings.passage_vectors(missing), strict=True):
+                if len(self._cache) < 50_000:
+                    self._cache[text] = vec
+                else:
+                    return self.embeddings.passage_vectors(list(texts))
+        return np.vstack([self._cache[t] for t in texts])
+
+
+def _claims(unit: UnitText) -> str:
+    """A unit's answer without its example lines: examples are quotes, not facts."""
+    examples = set(unit.examples)
+    return "\n".join(line for line in unit.body.splitlines() if line not in examples)
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:

@@ -1,6 +1,6 @@
 """The optional LLM generator: any OpenAI-compatible chat endpoint via LangChain.
 
-It sees only the vetted passages chosen by retrieval and must cite them by number.
+It sees only the vetted answer units chosen by retrieval and must cite them by number.
 Every answer goes through the output guard afterwards; any failure here raises
 :class:`~bot.errors.GeneratorError` and the engine falls back to the composer.
 """
@@ -14,7 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
 from bot.engine.prompts import Prompts
-from bot.engine.retrieval import DocInfo
+from bot.engine.retrieval import UnitText
 from bot.errors import ConfigurationError, GeneratorError
 from bot.models import Lang
 from bot.settings import Settings
@@ -38,10 +38,10 @@ class LLMGenerator:
         )
 
     def _messages(
-        self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]
+        self, question: str, lang: Lang, context: Sequence[UnitText]
     ) -> list[BaseMessage]:
         passages = "\n\n".join(
-            f"[{n}] {doc.title}\n{text}" for n, (doc, text) in enumerate(context, 1)
+            f"[{n}] {unit.question}\n{unit.body}" for n, unit in enumerate(context, 1)
         )
         template = ChatPromptTemplate.from_messages(
             [
@@ -51,7 +51,7 @@ class LLMGenerator:
         )
         return template.format_messages(passages=passages, question=question)
 
-    def generate(self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]) -> str:
+    def generate(self, question: str, lang: Lang, context: Sequence[UnitText]) -> str:
         """The model's answer text, or :class:`GeneratorError`."""
         try:
             result = self._model.invoke(self._messages(question, lang, context))
@@ -62,9 +62,7 @@ class LLMGenerator:
             raise GeneratorError("empty answer")
         return text.strip()
 
-    def stream(
-        self, question: str, lang: Lang, context: Sequence[tuple[DocInfo, str]]
-    ) -> Iterator[str]:
+    def stream(self, question: str, lang: Lang, context: Sequence[UnitText]) -> Iterator[str]:
         """The answer as it is written (unguarded: for progress display only)."""
         try:
             for chunk in self._model.stream(self._messages(question, lang, context)):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.prompts import Prompts
-from bot.engine.retrieval import DocInfo
-from bot.models import Decision, Lang
+from bot.models import Decision, Lang, Source, Suggestion
 
 
 def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -> str:
@@ -25,12 +24,23 @@ def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -
     return prompts.text(lang, key, detail=detail.strip())
 
 
-def no_answer(prompts: Prompts, lang: Lang, topics: list[DocInfo], limit: int = 6) -> str:
-    """The honest reply when no vetted source covers the question."""
-    suggestions = "\n".join(f"• {d.title}" for d in topics[:limit])
-    return prompts.text(lang, "no_answer", topics=suggestions)
+def no_answer(prompts: Prompts, lang: Lang, topics: list[str], limit: int = 5) -> str:
+    """The honest reply when no vetted source covers the question (topics in ``lang``)."""
+    listed = "\n".join(f"• {title}" for title in topics[:limit])
+    return prompts.text(lang, "no_answer", topics=listed)
 
 
-def sources_block(prompts: Prompts, lang: Lang, cited: list[DocInfo]) -> str:
-    lines = [f"[{n}] {d.title} — {d.url}" for n, d in enumerate(cited, 1)]
+def clarify(prompts: Prompts, lang: Lang, suggestions: list[Suggestion]) -> str:
+    """ "Did you mean…?" with numbered unit questions (buttons in Telegram)."""
+    listed = "\n".join(f"{n}. {s.question}" for n, s in enumerate(suggestions, 1))
+    return prompts.text(lang, "clarify", questions=listed)
+
+
+def related_block(prompts: Prompts, lang: Lang, suggestions: list[Suggestion]) -> str:
+    listed = "\n".join(f"{n}. {s.question}" for n, s in enumerate(suggestions, 1))
+    return f"{prompts.text(lang, 'related_heading')}\n{listed}"
+
+
+def sources_block(prompts: Prompts, lang: Lang, sources: list[Source]) -> str:
+    lines = [f"[{n}] {s.title} — {s.url}" for n, s in enumerate(sources, 1)]
     return prompts.text(lang, "sources_heading") + "\n" + "\n".join(lines)

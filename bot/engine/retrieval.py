@@ -1,14 +1,21 @@
-"""Dense retrieval over the serving index generation, across all three languages.
+"""Retrieval of answer units for a question, in any of the three languages.
 
-The passages collection is searched through LangChain's Chroma store. The
-sentence vectors of the whole (small) corpus are held in memory, so that the
-composer can rank and de-duplicate sentences without another round trip. The
-retriever re-reads the index pointer every few seconds, so a running bot picks
-up a rebuilt index without a restart.
+A question is compared with every unit twice: with the unit's *phrasings* (its
+heading and the alternative ways people ask it, embedded as e5 queries, so two
+questions are compared like with like) and with the unit's *text* (its heading
+and answer, embedded as a passage). A unit's score mixes the two; units are
+ranked by it and ties are broken by unit id, so the same question gets the same
+answer on every machine.
+
+Every published unit exists in kk, ru and en (``kb validate`` enforces it), so
+the best unit is always quoted in the asker's language. The whole (small) index
+is held in memory and re-read when a new generation is published: a running bot
+picks up a rebuilt index within seconds, with nothing re-embedded.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import defaultdict
@@ -18,56 +25,67 @@ import chromadb
 import numpy as np
 from langchain_chroma import Chroma
 
-from bot.engine.overlap import content_stems
 from bot.errors import IndexNotReadyError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
-from bot.models import Lang, Passage
+from bot.models import LANGS, Lang, Source
 
 RELOAD_CHECK_SECONDS = 3.0
+# How much the phrasing match counts against the answer-text match.
+PHRASING_WEIGHT = 0.6
+# Scores are rounded before ranking, so float noise never reorders units.
+_DECIMALS = 5
 
 
 @dataclass(frozen=True, slots=True)
-class DocInfo:
-    """What the engine needs to cite a document."""
+class UnitText:
+    """One unit in one language, as stored in the index."""
 
-    id: str
+    unit_id: str
     group: str
     lang: Lang
+    doc_id: str
     title: str
-    url: str
-    topics: tuple[str, ...]
+    question: str
+    body: str
+    sources: tuple[Source, ...]
+    position: int
+    examples: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class DocSentences:
-    """A document's sentences in order, with their unit vectors."""
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A unit's match with a question: ``score`` mixes ``phrasing`` and ``text``."""
 
-    texts: list[str]
-    positions: list[int]
-    sections: list[str]
-    vectors: np.ndarray
+    unit_id: str
+    score: float
+    phrasing: float
+    text: float
 
 
 @dataclass(slots=True)
 class _Snapshot:
     generation: store.Generation
-    passages: Chroma
-    docs: dict[str, DocInfo]
-    groups: dict[str, dict[Lang, str]]
-    sentences: dict[str, DocSentences] = field(default_factory=dict)
-    # Passage vectors with their language's mean removed (see ``_centre``).
-    centred: np.ndarray | None = None
-    raw: np.ndarray | None = None
-    sentence_centred: np.ndarray | None = None
-    sentence_groups: np.ndarray | None = None
-    stems: dict[str, set[str]] = field(default_factory=dict)
-    rows: list[tuple[str, str, dict]] = field(default_factory=list)
-    query_means: dict[str, np.ndarray] = field(default_factory=dict)
+    texts: dict[tuple[str, Lang], UnitText]
+    ids: list[str]
+    unit_vectors: dict[Lang, np.ndarray] = field(default_factory=dict)
+    unit_rows: dict[Lang, np.ndarray] = field(default_factory=dict)
+    phrasing_vectors: np.ndarray | None = None
+    phrasing_rows: np.ndarray | None = None
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[tuple[str, Lang], str] = field(default_factory=dict)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+def _sources(raw: str, lang: Lang) -> tuple[Source, ...]:
+    try:
+        items = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return ()
+    return tuple(
+        Source(str(i.get("key") or ""), str(i.get("title") or ""), str(i.get("url") or ""), lang)
+        for i in items
+        if isinstance(i, dict)
+    )
 
 
 class Retriever:
@@ -81,105 +99,57 @@ class Retriever:
         self._checked = 0.0
 
     # -- loading -------------------------------------------------------------
+    def _collection(self, name: str) -> Chroma:
+        return Chroma(
+            collection_name=name,
+            embedding_function=self._embeddings,
+            client=self._client,
+            create_collection_if_not_exists=False,
+        )
+
     def _load(self, generation: store.Generation) -> _Snapshot:
-        passages = Chroma(
-            collection_name=generation.chunks,
-            embedding_function=self._embeddings,
-            client=self._client,
-            create_collection_if_not_exists=False,
-        )
-        sentence_store = Chroma(
-            collection_name=generation.sentences,
-            embedding_function=self._embeddings,
-            client=self._client,
-            create_collection_if_not_exists=False,
-        )
-        got = sentence_store.get(include=["documents", "metadatas", "embeddings"])
-        docs: dict[str, DocInfo] = {}
-        groups: dict[str, dict[Lang, str]] = defaultdict(dict)
-        rows: dict[str, list[tuple[int, str, str, np.ndarray]]] = defaultdict(list)
+        got = self._collection(generation.units).get(include=["metadatas", "embeddings"])
+        texts: dict[tuple[str, Lang], UnitText] = {}
+        vectors: dict[Lang, list[tuple[str, np.ndarray]]] = defaultdict(list)
         embs = got.get("embeddings")
-        for text, meta, vec in zip(
-            got["documents"], got["metadatas"], embs if embs is not None else [], strict=False
-        ):
-            doc_id = str(meta["doc_id"])
-            if doc_id not in docs:
-                info = DocInfo(
-                    doc_id,
-                    str(meta["group"]),
-                    meta["lang"],
-                    str(meta["title"]),
-                    str(meta.get("url") or ""),
-                    tuple(str(meta.get("topics") or "").split(",")),
-                )
-                docs[doc_id] = info
-                groups[info.group][info.lang] = doc_id
-            rows[doc_id].append(
-                (
-                    int(meta["position"]),
-                    text,
-                    str(meta.get("section") or ""),
-                    np.asarray(vec, dtype=np.float32),
-                )
+        for meta, vec in zip(got["metadatas"], embs if embs is not None else [], strict=False):
+            lang: Lang = meta["lang"]
+            unit = UnitText(
+                unit_id=str(meta["unit_id"]),
+                group=str(meta["group"]),
+                lang=lang,
+                doc_id=str(meta["doc_id"]),
+                title=str(meta["title"]),
+                question=str(meta["question"]),
+                body=str(meta["body"]),
+                sources=_sources(str(meta.get("sources") or ""), lang),
+                position=int(meta["position"]),
+                examples=tuple(json.loads(str(meta.get("examples") or "[]"))),
             )
-        sentences = {}
-        for doc_id, items in rows.items():
-            items.sort(key=lambda r: r[0])
-            sentences[doc_id] = DocSentences(
-                texts=[r[1] for r in items],
-                positions=[r[0] for r in items],
-                sections=[r[2] for r in items],
-                vectors=np.vstack([r[3] for r in items]),
+            texts[(unit.unit_id, lang)] = unit
+            vectors[lang].append((unit.unit_id, np.asarray(vec, dtype=np.float32)))
+        ids = sorted({uid for uid, _ in texts})
+        index = {uid: n for n, uid in enumerate(ids)}
+        snap = _Snapshot(generation, texts, ids)
+        for lang, rows in vectors.items():
+            rows.sort(key=lambda r: r[0])
+            snap.unit_vectors[lang] = np.vstack([v for _, v in rows])
+            snap.unit_rows[lang] = np.array([index[uid] for uid, _ in rows])
+        phr = self._collection(generation.phrasings).get(include=["metadatas", "embeddings"])
+        p_embs = phr.get("embeddings")
+        if p_embs is not None and len(p_embs):
+            keep = [n for n, m in enumerate(phr["metadatas"]) if str(m["unit_id"]) in index]
+            snap.phrasing_vectors = np.asarray(p_embs, dtype=np.float32)[keep]
+            snap.phrasing_rows = np.array(
+                [index[str(phr["metadatas"][n]["unit_id"])] for n in keep]
             )
-        snap = _Snapshot(generation, passages, docs, dict(groups), sentences)
-        snap.stems = {
-            doc_id: content_stems(" ".join([docs[doc_id].title, *sents.texts]))
-            for doc_id, sents in sentences.items()
-        }
-        self._centre(snap)
+        by_group: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for (uid, lang), unit in texts.items():
+            if lang == "en" or (uid, "en") not in texts:
+                by_group[unit.group].append((unit.position, uid))
+            snap.titles[(unit.group, lang)] = unit.title
+        snap.groups = {g: [uid for _, uid in sorted(set(items))] for g, items in by_group.items()}
         return snap
-
-    def _centre(self, snap: _Snapshot) -> None:
-        """Remove each language's mean vector from passages and queries.
-
-        Multilingual e5 puts a strong "which language" direction into every vector,
-        so a Kazakh question prefers any Kazakh passage over the right Russian one.
-        Subtracting the per-language mean (passages: over the corpus; queries: over
-        the corpus titles embedded as queries) removes most of that bias.
-        """
-        got = snap.passages.get(include=["documents", "metadatas", "embeddings"])
-        embs = got.get("embeddings")
-        if embs is None or len(embs) == 0:
-            return
-        vectors = np.asarray(embs, dtype=np.float32)
-        metas = got["metadatas"]
-        langs = np.array([m["lang"] for m in metas])
-        centred = vectors.copy()
-        for lang in set(langs.tolist()):
-            centred[langs == lang] -= vectors[langs == lang].mean(axis=0)
-            titles = sorted({d.title for d in snap.docs.values() if d.lang == lang})
-            snap.query_means[lang] = np.mean(
-                [self._embeddings.query_vector(t) for t in titles], axis=0
-            )
-        snap.centred = _unit(centred)
-        snap.raw = _unit(vectors)
-        blocks, groups, langs_s = [], [], []
-        for doc_id, sents in snap.sentences.items():
-            info = snap.docs[doc_id]
-            blocks.append(sents.vectors)
-            groups += [info.group] * len(sents.texts)
-            langs_s += [info.lang] * len(sents.texts)
-        if blocks:
-            matrix = np.vstack(blocks)
-            lang_arr = np.array(langs_s)
-            for lang in set(langs_s):
-                matrix[lang_arr == lang] -= matrix[lang_arr == lang].mean(axis=0)
-            snap.sentence_centred = _unit(matrix)
-            snap.sentence_groups = np.array(groups)
-        snap.rows = [
-            (str(i), str(doc), dict(m))
-            for i, doc, m in zip(got["ids"], got["documents"], metas, strict=True)
-        ]
 
     def _current(self) -> _Snapshot:
         now = time.monotonic()
@@ -211,116 +181,79 @@ class Retriever:
     def generation(self) -> store.Generation:
         return self._current().generation
 
-    def search(self, query_vector: np.ndarray, k: int, lang: Lang | None = None) -> list[Passage]:
-        """The ``k`` passages most similar to the query, best first, in any language.
-
-        With the question's ``lang``, scores are language-centred (see ``_centre``);
-        without it, plain cosine similarity from the Chroma collection.
-        """
+    def search(self, query_vector: np.ndarray, lang: Lang, k: int = 8) -> list[Hit]:
+        """The ``k`` best units for a question, best first (see the module docstring)."""
         snap = self._current()
-        if (
-            lang is not None
-            and snap.centred is not None
-            and snap.raw is not None
-            and lang in snap.query_means
-        ):
-            return self._centred_search(snap, query_vector, k, lang)
-        hits = snap.passages.similarity_search_by_vector_with_relevance_scores(
-            query_vector.tolist(), k=k
+        n = len(snap.ids)
+        if n == 0:
+            return []
+        phrasing = np.full(n, -1.0, dtype=np.float32)
+        if snap.phrasing_vectors is not None and snap.phrasing_rows is not None:
+            np.maximum.at(phrasing, snap.phrasing_rows, snap.phrasing_vectors @ query_vector)
+        text = np.full(n, -1.0, dtype=np.float32)
+        for lg in (lang, *[x for x in LANGS if x != lang]):
+            if lg in snap.unit_vectors:
+                sims = snap.unit_vectors[lg] @ query_vector
+                missing = text[snap.unit_rows[lg]] < -0.5
+                rows = snap.unit_rows[lg][missing]
+                text[rows] = sims[missing]
+        score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text
+        rounded = np.round(score.astype(np.float64), _DECIMALS)
+        order = sorted(range(n), key=lambda i: (-rounded[i], snap.ids[i]))[:k]
+        return [
+            Hit(snap.ids[i], float(rounded[i]), float(phrasing[i]), float(text[i])) for i in order
+        ]
+
+    def unit(self, unit_id: str, lang: Lang) -> UnitText | None:
+        """``unit_id`` in ``lang`` (every published unit exists in all three)."""
+        snap = self._current()
+        return snap.texts.get((unit_id, lang)) or next(
+            (snap.texts[(unit_id, lg)] for lg in LANGS if (unit_id, lg) in snap.texts), None
+        )
+
+    def related(self, unit_id: str, lang: Lang, exclude: set[str], k: int = 3) -> list[UnitText]:
+        """Units to offer as next questions: the closest ones, same topic first."""
+        snap = self._current()
+        me = self.unit(unit_id, lang)
+        if me is None or lang not in snap.unit_vectors:
+            return []
+        vectors, rows = snap.unit_vectors[lang], snap.unit_rows[lang]
+        mine = vectors[list(rows).index(snap.ids.index(unit_id))]
+        sims = vectors @ mine
+        ranked = sorted(
+            (
+                (
+                    -(float(sims[n]) + (0.1 if snap.ids[r].split("/")[0] == me.group else 0.0)),
+                    snap.ids[r],
+                )
+                for n, r in enumerate(rows)
+            ),
         )
         out = []
-        for doc, distance in hits:
-            meta = doc.metadata
-            out.append(
-                Passage(
-                    id=str(doc.id or ""),
-                    doc_id=str(meta["doc_id"]),
-                    group=str(meta["group"]),
-                    lang=meta["lang"],
-                    title=str(meta["title"]),
-                    url=str(meta.get("url") or ""),
-                    text=doc.page_content,
-                    score=1.0 - float(distance),
-                    section=str(meta.get("section") or ""),
-                )
-            )
+        for _, uid in ranked:
+            if uid != unit_id and uid not in exclude:
+                found = self.unit(uid, lang)
+                if found is not None:
+                    out.append(found)
+            if len(out) >= k:
+                break
         return out
 
-    @staticmethod
-    def _centred_search(
-        snap: _Snapshot, query_vector: np.ndarray, k: int, lang: Lang
-    ) -> list[Passage]:
-        """Rank groups by their best passage plus their best sentence, both centred.
+    def next_in_group(self, unit_id: str, lang: Lang, exclude: set[str]) -> UnitText | None:
+        """The next unit of the same topic not shown yet ("tell me more")."""
+        group = unit_id.split("/", 1)[0]
+        ids = self._current().groups.get(group, [])
+        if unit_id in ids:
+            ids = ids[ids.index(unit_id) + 1 :] + ids[: ids.index(unit_id)]
+        for uid in ids:
+            if uid != unit_id and uid not in exclude:
+                return self.unit(uid, lang)
+        return None
 
-        Passages and sentences catch different questions (a broad question matches
-        a section, a pointed one a sentence); adding the two ranks groups better
-        than either alone on the labelled retrieval set.
-        """
-        assert snap.centred is not None and snap.raw is not None
-        query = _unit(query_vector - snap.query_means[lang])
-        chunk_sims = snap.centred @ query
-        group_of = [str(meta["group"]) for _, _, meta in snap.rows]
-        best_chunk: dict[str, float] = {}
-        for group, sim in zip(group_of, chunk_sims.tolist(), strict=True):
-            best_chunk[group] = max(sim, best_chunk.get(group, -1.0))
-        best_sentence: dict[str, float] = {}
-        if snap.sentence_centred is not None and snap.sentence_groups is not None:
-            for group, sim in zip(
-                snap.sentence_groups.tolist(), (snap.sentence_centred @ query).tolist(), strict=True
-            ):
-                best_sentence[group] = max(sim, best_sentence.get(group, -1.0))
-        rank = {g: best_chunk[g] + best_sentence.get(g, 0.0) for g in best_chunk}
-        raw = snap.raw @ query_vector
-        by_rank = sorted(
-            range(len(snap.rows)), key=lambda i: (-rank[group_of[i]], -float(chunk_sims[i]))
-        )
-        # Each group's best passage first, so the top k spans k groups.
-        seen: set[str] = set()
-        leaders: list[int] = []
-        for i in by_rank:
-            if group_of[i] not in seen:
-                seen.add(group_of[i])
-                leaders.append(i)
-        lead = set(leaders)
-        order = (leaders + [i for i in by_rank if i not in lead])[:k]
-        out = []
-        for i in order:
-            pid, text, meta = snap.rows[i]
-            out.append(
-                Passage(
-                    pid,
-                    str(meta["doc_id"]),
-                    group_of[i],
-                    meta["lang"],
-                    str(meta["title"]),
-                    str(meta.get("url") or ""),
-                    text,
-                    float(raw[i]),
-                    str(meta.get("section") or ""),
-                    rank[group_of[i]],
-                )
-            )
-        return out
-
-    def doc(self, doc_id: str) -> DocInfo:
-        return self._current().docs[doc_id]
-
-    def version(self, group: str, lang: Lang) -> str | None:
-        """The id of ``group``'s document in ``lang``, if the group has one."""
-        return self._current().groups.get(group, {}).get(lang)
-
-    def stems(self, doc_id: str) -> set[str]:
-        """The content-word stems of a document (see :mod:`bot.engine.overlap`)."""
-        return self._current().stems.get(doc_id, set())
-
-    def sentences(self, doc_id: str) -> DocSentences | None:
-        return self._current().sentences.get(doc_id)
-
-    def topics(self, lang: Lang) -> list[DocInfo]:
-        """One document per group, preferring ``lang``: what the bot can talk about."""
+    def topics(self, lang: Lang) -> list[str]:
+        """The title of every topic in ``lang``: what the bot can talk about."""
         snap = self._current()
-        out = []
-        for versions in snap.groups.values():
-            doc_id = versions.get(lang) or next(iter(versions.values()))
-            out.append(snap.docs[doc_id])
-        return sorted(out, key=lambda d: d.title)
+        return sorted(title for (_, lg), title in snap.titles.items() if lg == lang)
+
+    def unit_ids(self) -> list[str]:
+        return list(self._current().ids)

@@ -30,8 +30,8 @@ XSTEST_ATTRIBUTION = (
 
 
 def default_xstest_path() -> Path:
-    """Where the shared XSTest CSV lives: ``shared/datasets/xstest`` beside the project."""
-    return PROJECT_ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
+    """The XSTest CSV vendored in the repository (with its licence and attribution)."""
+    return PROJECT_ROOT / "evaluation" / "datasets" / "xstest" / "xstest_prompts.csv"
 
 
 class HistoryTurn(BaseModel):

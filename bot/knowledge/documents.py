@@ -1,8 +1,11 @@
 """Corpus documents: Markdown with YAML front matter, parsed and validated.
 
-A document is served only when it is valid and ``status: published``. Problems
-are reported as ``file: field: message`` so that an educator can fix them
-without reading code; warnings do not stop a document from being served.
+A document is a set of answer units (see :mod:`bot.knowledge.units`) on one
+topic in one language. It is served only when it is valid and ``status:
+published``, and a published unit only when its kk, ru and en versions are all
+published. Problems are reported as ``file: field: message`` so that an
+educator can fix them without reading code; warnings do not stop a document
+from being served.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from urllib.parse import urlparse
 import frontmatter
 import yaml
 
+from bot.knowledge.units import Unit, front_matter_lines, parse_units
 from bot.language import detect
 from bot.models import LANGS, Lang
 
@@ -26,9 +30,9 @@ Status = Literal["draft", "published"]
 STATUSES: tuple[Status, ...] = ("draft", "published")
 REQUIRED = ("id", "group", "lang", "title", "topics", "sources", "status")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
-MIN_WORDS, MAX_WORDS = 150, 500
-HARD_MIN_WORDS, HARD_MAX_WORDS = 40, 3000
+HARD_MIN_WORDS, HARD_MAX_WORDS = 20, 6000
 TODO = "TODO"
+GLOSSARY = "glossary.yaml"
 _TODO_LINE = re.compile(r"^[^\w\n]*TODO\b", re.MULTILINE)
 
 
@@ -39,6 +43,7 @@ class SourceRef:
     title: str
     url: str
     accessed: dt.date | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,7 @@ class Document:
     reviewed_by: str | None
     reviewed_at: dt.date | None
     body: str
+    units: tuple[Unit, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -63,8 +69,13 @@ class Document:
 
     @property
     def url(self) -> str:
-        """The link shown with a citation: the document's first public source."""
+        """The document's first public source (units cite their own)."""
         return self.sources[0].url if self.sources else ""
+
+    def sources_of(self, unit: Unit) -> tuple[SourceRef, ...]:
+        """The sources a unit cites, in the order it lists them."""
+        by_key = {s.key: s for s in self.sources}
+        return tuple(by_key[k] for k in unit.source_keys if k in by_key)
 
     @property
     def words(self) -> int:
@@ -187,7 +198,10 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
             accessed = None
         if accessed is None:
             err(f"{where}.accessed", "is required (the date the source was checked)")
-        sources.append(SourceRef(title, url, accessed))
+        key = str(src.get("key") or i)
+        if key in {s.key for s in sources}:
+            err(f"{where}.key", f"{key!r} is used by two sources")
+        sources.append(SourceRef(title, url, accessed, key))
     try:
         reviewed_at = _as_date(meta.get("reviewed_at"))
     except ValueError:
@@ -206,6 +220,23 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         err("reviewed_at", "a published document needs the date of its review")
     if isinstance(lang, str) and lang in LANGS and path.stem in LANGS and path.stem != lang:
         err("lang", f"says {lang} but the file is named {path.name}", "warning")
+    units: list[Unit] = []
+    if isinstance(lang, str) and lang in LANGS and meta.get("group") and body:
+        units, unit_problems = parse_units(
+            body, str(meta["group"]), cast(Lang, lang), line_offset=front_matter_lines(path)
+        )
+        keys = {s.key for s in sources}
+        for problem in unit_problems:
+            severity = problem.severity if status == "published" else "warning"
+            err(problem.where, problem.message, severity)
+        for unit in units:
+            for key in unit.source_keys:
+                if key not in keys:
+                    err(
+                        f"{{#{unit.anchor}}}",
+                        f"cites source {key!r}, which is not among the front matter's sources",
+                        "error" if status == "published" else "warning",
+                    )
     if any(p.severity == "error" for p in problems):
         return None, problems
     doc = Document(
@@ -220,6 +251,7 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         reviewed_by=str(meta.get("reviewed_by") or "") or None,
         reviewed_at=reviewed_at,
         body=body,
+        units=tuple(units),
     )
     problems.extend(_content_problems(doc))
     return (None if any(p.severity == "error" for p in problems) else doc), problems
@@ -231,13 +263,15 @@ def _content_problems(doc: Document) -> Iterable[Problem]:
         yield Problem(
             doc.path, "body", f"{words} words; a document needs {HARD_MIN_WORDS}–{HARD_MAX_WORDS}"
         )
-    elif not MIN_WORDS <= words <= MAX_WORDS:
-        yield Problem(
-            doc.path, "body", f"{words} words; aim for {MIN_WORDS}–{MAX_WORDS}", "warning"
-        )
-    found = detect(doc.body[:2000]).lang
-    if found != doc.lang:
-        yield Problem(doc.path, "lang", f"says {doc.lang} but the text reads as {found}")
+    for unit in doc.units:
+        found = detect(unit.body).lang
+        if found != doc.lang:
+            yield Problem(
+                doc.path,
+                f"{{#{unit.anchor}}}",
+                f"the answer reads as {found}, but the document is {doc.lang}",
+                "error" if doc.published else "warning",
+            )
     todo = _TODO_LINE.search(doc.body)
     if todo:
         line = doc.body[todo.start() :].splitlines()[0].strip()
@@ -264,6 +298,7 @@ def load_corpus(
     corpus.problems.extend(
         _corpus_problems(corpus.documents, today or dt.date.today(), max_review_age_days)
     )
+    corpus.problems.extend(glossary_problems(corpus.documents, folder.parent / GLOSSARY))
     bad = {p.path for p in corpus.errors}
     corpus.documents = [d for d in corpus.documents if d.path not in bad]
     return corpus
@@ -291,12 +326,70 @@ def _corpus_problems(docs: Sequence[Document], today: dt.date, max_age: int) -> 
                 f"last reviewed {doc.reviewed_at}, more than {max_age} days ago",
                 "warning",
             )
+    yield from _translation_problems(docs)
+
+
+def _translation_problems(docs: Sequence[Document]) -> Iterable[Problem]:
+    """A published unit must be published in kk, ru and en: replies are never mixed."""
+    published: dict[str, dict[str, Document]] = defaultdict(dict)
     for doc in docs:
-        missing = [lg for lg in LANGS if lg not in groups[doc.group]]
-        if missing and doc.id == min(d.id for d in docs if d.group == doc.group):
-            yield Problem(
-                doc.path,
-                "group",
-                f"group {doc.group!r} has no {'/'.join(missing)} version",
-                "warning",
-            )
+        if doc.published:
+            published[doc.group][doc.lang] = doc
+    for versions in published.values():
+        for doc in versions.values():
+            for unit in doc.units:
+                missing = [
+                    lg
+                    for lg in LANGS
+                    if lg not in versions
+                    or all(u.anchor != unit.anchor for u in versions[lg].units)
+                ]
+                if missing:
+                    yield Problem(
+                        doc.path,
+                        f"{{#{unit.anchor}}}",
+                        f"has no published {'/'.join(missing)} version; a unit is served only "
+                        "in all three languages (publish the translation or make this a draft)",
+                    )
+
+
+def load_glossary(path: Path) -> list[dict[str, Any]]:
+    """The terminology glossary (``knowledge_base/glossary.yaml``); empty if absent."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return []
+    terms = data.get("terms") if isinstance(data, dict) else None
+    return [t for t in terms or [] if isinstance(t, dict)]
+
+
+def glossary_problems(docs: Sequence[Document], path: Path) -> Iterable[Problem]:
+    """Warnings for units that use a form the glossary says to avoid."""
+    terms = load_glossary(path)
+    for doc in docs:
+        for term in terms:
+            avoid = (term.get("avoid") or {}).get(doc.lang) or []
+            preferred = term.get(doc.lang) or term.get("en")
+            for unit in doc.units:
+                for form in avoid:
+                    if re.search(rf"(?<!\w){re.escape(str(form))}", unit.body, re.IGNORECASE):
+                        yield Problem(
+                            doc.path,
+                            f"{{#{unit.anchor}}}",
+                            f"uses «{form}»; the glossary term is «{preferred}»",
+                            "warning",
+                        )
+
+
+def missing_translations(docs: Sequence[Document]) -> dict[str, list[str]]:
+    """Unit ids with the languages they lack (drafts included), for ``kb stats``."""
+    anchors: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for doc in docs:
+        for unit in doc.units:
+            anchors[doc.group][unit.anchor].add(doc.lang)
+    return {
+        f"{group}/{anchor}": [lg for lg in LANGS if lg not in langs]
+        for group, by_anchor in sorted(anchors.items())
+        for anchor, langs in sorted(by_anchor.items())
+        if len(langs) < len(LANGS)
+    }

@@ -45,6 +45,10 @@ class KelisimEmbeddings(Embeddings):
         vec.setflags(write=False)
         return vec
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several texts embedded as queries (for matching question to question)."""
+        return [self.embed_query(t) for t in texts]
+
     def passage_vectors(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
@@ -76,6 +80,14 @@ class E5Embeddings(KelisimEmbeddings):
         with self._lock:
             arr = self._model.query(text)
         return list(np.asarray(arr, dtype=np.float32).ravel().tolist())
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            with self._lock:
+                arr = self._model.query(texts[start : start + _BATCH])
+            out.extend(np.atleast_2d(arr).astype(np.float32).tolist())
+        return out
 
 
 class EndpointEmbeddings(KelisimEmbeddings):
@@ -124,6 +136,12 @@ class EndpointEmbeddings(KelisimEmbeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._embed([text], "query")[0]
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            out.extend(self._embed(texts[start : start + _BATCH], "query"))
+        return out
+
 
 class CachedEmbeddings(Embeddings):
     """Reuses known passage vectors by content hash; embeds only what is new.
@@ -157,6 +175,23 @@ class CachedEmbeddings(Embeddings):
             if self._on_embed:
                 self._on_embed(len(batch))
         return [self.cache[k] for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+class AsQueries(Embeddings):
+    """Presents query embeddings through ``embed_documents``.
+
+    A question is matched against the *phrasings* of each unit, which are
+    questions too: e5 compares two questions best when both carry ``query:``.
+    """
+
+    def __init__(self, inner: KelisimEmbeddings) -> None:
+        self.inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_queries(texts)
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)

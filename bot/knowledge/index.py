@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +23,16 @@ import chromadb
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import IndexBuildError
+from bot.errors import IndexBuildError, InvalidCorpusError
 from bot.knowledge import store
-from bot.knowledge.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, sentences_of
 from bot.knowledge.documents import Document, Problem, load_corpus
-from bot.knowledge.embeddings import CachedEmbeddings, KelisimEmbeddings, text_key
+from bot.knowledge.embeddings import AsQueries, CachedEmbeddings, KelisimEmbeddings, text_key
+from bot.knowledge.units import Unit
 from bot.settings import Settings
 
 COSINE = {"hnsw:space": "cosine"}
 _ADD_BATCH = 256
-_FORMAT = "kelisim-index-v1"
+_FORMAT = "kelisim-index-v2"
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,8 +52,8 @@ class BuildReport:
 
     status: str  # "built" | "unchanged"
     documents: int
-    chunks: int
-    sentences: int
+    units: int
+    phrasings: int
     embedded: int
     reused: int
     seconds: float
@@ -64,38 +65,47 @@ class BuildReport:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def _doc_metadata(doc: Document) -> dict[str, Any]:
-    return {
-        "doc_id": doc.id,
-        "group": doc.group,
-        "lang": doc.lang,
-        "title": doc.title,
-        "url": doc.url,
-        "topics": ",".join(doc.topics),
-    }
+def _sources_json(doc: Document, unit: Unit) -> str:
+    return json.dumps(
+        [{"key": s.key, "title": s.title, "url": s.url} for s in doc.sources_of(unit)],
+        ensure_ascii=False,
+    )
 
 
 def records_for(docs: Iterable[Document]) -> tuple[list[Record], list[Record]]:
-    """The chunk and sentence rows for a set of documents."""
-    chunks: list[Record] = []
-    sentences: list[Record] = []
+    """The unit rows and the phrasing rows for a set of documents."""
+    units: list[Record] = []
+    phrasings: list[Record] = []
     for doc in docs:
-        base = _doc_metadata(doc)
-        for chunk in chunk_document(doc):
-            text = chunk.indexed_text
-            meta = {**base, "section": chunk.section, "position": chunk.position}
-            chunks.append(Record(text_key(f"{doc.id}\n{chunk.position}\n{text}"), text, meta))
-        for sent in sentences_of(doc):
-            meta = {**base, "section": sent.section, "position": sent.position}
-            sentences.append(
-                Record(text_key(f"{doc.id}\n{sent.position}\n{sent.text}"), sent.text, meta)
-            )
-    return chunks, sentences
+        for unit in doc.units:
+            base = {
+                "unit_id": unit.id,
+                "group": doc.group,
+                "lang": doc.lang,
+                "doc_id": doc.id,
+            }
+            meta = {
+                **base,
+                "anchor": unit.anchor,
+                "title": doc.title,
+                "question": unit.question,
+                "body": unit.body,
+                "position": unit.position,
+                "sources": _sources_json(doc, unit),
+                "examples": json.dumps(list(unit.examples), ensure_ascii=False),
+                "topics": ",".join(doc.topics),
+            }
+            text = f"{unit.question}\n{unit.body}"
+            units.append(Record(text_key(f"{unit.id}\n{doc.lang}\n{text}"), text, meta))
+            for n, phrasing in enumerate(unit.phrasings):
+                key = text_key(f"{unit.id}\n{doc.lang}\n{n}\n{phrasing}")
+                phrasings.append(Record(key, phrasing, {**base, "n": n}))
+    return units, phrasings
 
 
-def fingerprint(chunks: list[Record], sentences: list[Record], embedder: str) -> str:
-    digest = hashlib.sha256(f"{_FORMAT}|{embedder}|{CHUNK_SIZE}|{CHUNK_OVERLAP}".encode())
-    for rec in (*chunks, *sentences):
+def fingerprint(units: list[Record], phrasings: list[Record], embedder: str) -> str:
+    digest = hashlib.sha256(f"{_FORMAT}|{embedder}".encode())
+    for rec in (*units, *phrasings):
         digest.update(rec.id.encode())
         digest.update(json.dumps(rec.metadata, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
@@ -152,33 +162,52 @@ def build_index(
     progress: Progress | None = None,
     client: chromadb.ClientAPI | None = None,
 ) -> BuildReport:
-    """Index the published, valid documents; see the module docstring for guarantees.
+    """Index the published documents; see the module docstring for guarantees.
 
     ``documents`` overrides reading ``settings.corpus_dir`` (used by benchmarks).
-    Invalid documents are skipped and reported in ``BuildReport.problems``.
+    A corpus with invalid documents is not built at all (:class:`IndexBuildError`
+    names them): the generation that is serving keeps serving, so a broken file
+    never makes its last good version disappear. To withdraw a document on
+    purpose, unpublish it.
     """
     started = time.perf_counter()
     problems: list[Problem] = []
     if documents is None:
         corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
         problems = corpus.problems
+        if corpus.errors:
+            raise InvalidCorpusError(corpus.errors)
         documents = corpus.published
-    client = client or store.make_client(settings)
-    chunks, sentences = records_for(documents)
-    print_ = fingerprint(chunks, sentences, embeddings.name)
+    with _build_lock(settings):
+        client = client or store.make_client(settings)
+        return _build(client, embeddings, documents, problems, rebuild, progress, started)
+
+
+def _build(
+    client: chromadb.ClientAPI,
+    embeddings: KelisimEmbeddings,
+    documents: list[Document],
+    problems: list[Problem],
+    rebuild: bool,
+    progress: Progress | None,
+    started: float,
+) -> BuildReport:
+    units, phrasings = records_for(documents)
+    print_ = fingerprint(units, phrasings, embeddings.name)
     current = store.read_pointer(client)
     existing = set(store.collection_names(client))
     if (
         not rebuild
         and current
         and current.fingerprint == print_
-        and {current.chunks, current.sentences} <= existing
+        and set(current.collections) <= existing
     ):
+        _drop_old_generations(client, current)
         return BuildReport(
             "unchanged",
             len(documents),
-            len(chunks),
-            len(sentences),
+            len(units),
+            len(phrasings),
             0,
             0,
             time.perf_counter() - started,
@@ -186,21 +215,20 @@ def build_index(
             current,
         )
 
-    cache = (
-        {}
-        if rebuild or current is None
-        else _known_vectors(client, (current.chunks, current.sentences))
-    )
-    cached = CachedEmbeddings(embeddings, cache)
-    chunk_name, sentence_name = store.new_generation_names()
+    fresh = rebuild or current is None
+    unit_cache = {} if fresh else _known_vectors(client, (current.units,))  # type: ignore[union-attr]
+    phrasing_cache = {} if fresh else _known_vectors(client, (current.phrasings,))  # type: ignore[union-attr]
+    cached_units = CachedEmbeddings(embeddings, unit_cache)
+    cached_phrasings = CachedEmbeddings(AsQueries(embeddings), phrasing_cache)
+    unit_name, phrasing_name = store.new_generation_names()
     try:
-        _fill(client, chunk_name, chunks, cached, progress, "passages")
-        _fill(client, sentence_name, sentences, cached, progress, "sentences")
-        for name, expected in ((chunk_name, len(chunks)), (sentence_name, len(sentences))):
+        _fill(client, unit_name, units, cached_units, progress, "answer units")
+        _fill(client, phrasing_name, phrasings, cached_phrasings, progress, "phrasings")
+        for name, expected in ((unit_name, len(units)), (phrasing_name, len(phrasings))):
             if client.get_collection(name).count() != expected:
                 raise IndexBuildError(f"collection {name} is incomplete")
     except BaseException as exc:
-        for name in (chunk_name, sentence_name):
+        for name in (unit_name, phrasing_name):
             with contextlib.suppress(Exception):
                 client.delete_collection(name)
         if isinstance(exc, IndexBuildError | KeyboardInterrupt):
@@ -208,36 +236,54 @@ def build_index(
         raise IndexBuildError(f"index build failed: {exc}") from exc
 
     generation = store.Generation(
-        chunks=chunk_name,
-        sentences=sentence_name,
+        units=unit_name,
+        phrasings=phrasing_name,
         fingerprint=print_,
         embedder=embeddings.name,
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         documents=len(documents),
-        chunk_count=len(chunks),
-        sentence_count=len(sentences),
-        previous_chunks=current.chunks if current else "",
-        previous_sentences=current.sentences if current else "",
+        unit_count=len(units),
+        phrasing_count=len(phrasings),
+        previous_units=current.units if current else "",
+        previous_phrasings=current.phrasings if current else "",
     )
     store.write_pointer(client, generation)
     _drop_old_generations(client, generation)
-    total = len(chunks) + len(sentences)
+    embedded = cached_units.embedded + cached_phrasings.embedded
     return BuildReport(
         "built",
         len(documents),
-        len(chunks),
-        len(sentences),
-        cached.embedded,
-        total - cached.embedded,
+        len(units),
+        len(phrasings),
+        embedded,
+        len(units) + len(phrasings) - embedded,
         time.perf_counter() - started,
         problems,
         generation,
     )
 
 
+@contextlib.contextmanager
+def _build_lock(settings: Settings) -> Iterator[None]:
+    """One build at a time per data directory (two would delete each other's work)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "index.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBuildError(
+                "another build is running; wait for it to finish and try again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _drop_old_generations(client: chromadb.ClientAPI, keep: store.Generation) -> None:
-    """Delete generations older than the previous one (which running readers may still use)."""
-    keep_names = {keep.chunks, keep.sentences, keep.previous_chunks, keep.previous_sentences}
+    """Delete every generation but this one and the previous one (running readers may
+    still use it), including half-built ones left by a build that was killed."""
+    keep_names = {*keep.collections, keep.previous_units, keep.previous_phrasings}
     for name in store.collection_names(client):
         if name.startswith(store.PREFIX) and name not in keep_names:
             with contextlib.suppress(Exception):

@@ -1,7 +1,8 @@
 """The Chroma client and the pointer to the index generation that is serving.
 
-An index *generation* is a pair of collections (passages for retrieval and
-sentences for the composer). Builds write a new generation and then flip one
+An index *generation* is a pair of collections: the answer units (one row per
+unit and language, what a reply quotes) and their phrasings (the question heading
+and its alternative wordings, what a question is matched against). Builds write a new generation and then flip one
 pointer, kept as the metadata of a small collection: a single atomic update that
 works the same for the embedded ``PersistentClient`` and a ``chroma run`` server.
 Readers never see a half-built generation.
@@ -28,29 +29,33 @@ PREFIX = "kb_"
 class Generation:
     """The collections of one complete index build."""
 
-    chunks: str
-    sentences: str
+    units: str
+    phrasings: str
     fingerprint: str
     embedder: str
     built_at: str
     documents: int = 0
-    chunk_count: int = 0
-    sentence_count: int = 0
-    previous_chunks: str = ""
-    previous_sentences: str = ""
+    unit_count: int = 0
+    phrasing_count: int = 0
+    previous_units: str = ""
+    previous_phrasings: str = ""
+
+    @property
+    def collections(self) -> tuple[str, str]:
+        return self.units, self.phrasings
 
     def as_metadata(self) -> dict[str, Any]:
         return {
-            "chunks": self.chunks,
-            "sentences": self.sentences,
+            "units": self.units,
+            "phrasings": self.phrasings,
             "fingerprint": self.fingerprint,
             "embedder": self.embedder,
             "built_at": self.built_at,
             "documents": self.documents,
-            "chunk_count": self.chunk_count,
-            "sentence_count": self.sentence_count,
-            "previous_chunks": self.previous_chunks,
-            "previous_sentences": self.previous_sentences,
+            "unit_count": self.unit_count,
+            "phrasing_count": self.phrasing_count,
+            "previous_units": self.previous_units,
+            "previous_phrasings": self.previous_phrasings,
         }
 
 
@@ -85,7 +90,7 @@ def read_pointer(client: chromadb.ClientAPI) -> Generation | None:
         meta = client.get_collection(POINTER).metadata or {}
     except Exception:  # chromadb raises NotFoundError/ValueError depending on client
         return None
-    if not meta.get("chunks"):
+    if not meta.get("units"):  # never built, or built by an older version
         return None
     fields = Generation.__dataclass_fields__
     return Generation(**{k: v for k, v in meta.items() if k in fields})
@@ -99,7 +104,7 @@ def write_pointer(client: chromadb.ClientAPI, generation: Generation) -> None:
 
 def new_generation_names() -> tuple[str, str]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
-    return f"{PREFIX}{stamp}_chunks", f"{PREFIX}{stamp}_sentences"
+    return f"{PREFIX}{stamp}_units", f"{PREFIX}{stamp}_phrasings"
 
 
 def collection_names(client: chromadb.ClientAPI) -> list[str]:

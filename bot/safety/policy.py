@@ -1,11 +1,15 @@
 """The safety policy: one decision and category for every message.
 
-Three layers, cheapest and most precise first:
+First, prompt-injection wrappers ("ignore your rules…") are removed
+(:mod:`bot.safety.wrappers`): the decision is about what is really asked. Then
+three layers, cheapest and most precise first:
 
 1. curated rules (``rules.yaml``) on the message and every de-obfuscated variant
    of it, and on the last turns of the conversation joined together, so a request
-   split across messages is still seen whole;
-2. the exemplar classifier: a vote of the nearest labelled examples;
+   split across messages is still seen whole: high-precision overrides;
+2. the trained classifier (:mod:`bot.safety.classifier`): calibrated
+   probabilities over decisions from the message's embedding, with thresholds
+   chosen on the dev split;
 3. optionally, a guard model behind an OpenAI-compatible endpoint — one more vote
    that can only make the decision stricter, never required.
 
@@ -26,13 +30,18 @@ import numpy as np
 from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import Decision, Lang, Turn, Verdict
 from bot.safety import normalize
-from bot.safety.exemplars import ExemplarClassifier, Vote, load_exemplars
+from bot.safety.classifier import Prediction, SafetyClassifier
 from bot.safety.rules import Rule, load_rules
+from bot.safety.wrappers import unwrap
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CONTEXT_CHARS = 300
+# The embedding model reads at most 512 tokens; longer text only costs time.
+MAX_EMBEDDED_CHARS = 2000
+# De-obfuscated forms that are embedded and classified, at most.
+MAX_DECODED_FORMS = 3
 PRIORITY = {
     Decision.CRISIS: 0,
     Decision.REFUSE: 1,
@@ -43,31 +52,16 @@ PRIORITY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """How sure the exemplar vote must be before it overrides the default (answer)."""
-
-    crisis_share: float = 0.6
-    crisis_top: float = 0.875
-    refuse_share: float = 0.6
-    refuse_top: float = 0.87
-    redirect_share: float = 0.6
-    redirect_top: float = 0.88
-    out_of_scope_share: float = 0.6
-    out_of_scope_top: float = 0.86
-
-
 class SafetyPolicy:
     """Decides what to do with a message. Thread-safe after construction."""
 
     def __init__(
         self,
         rules: list[Rule],
-        classifier: ExemplarClassifier | None,
+        classifier: SafetyClassifier | None,
         embeddings: KelisimEmbeddings | None,
         *,
         history_turns: int = 6,
-        thresholds: Thresholds | None = None,
         guard: object | None = None,
     ) -> None:
         self.input_rules = [r for r in rules if r.scope in ("input", "both")]
@@ -75,16 +69,13 @@ class SafetyPolicy:
         self.classifier = classifier
         self.embeddings = embeddings
         self.history_turns = history_turns
-        self.thresholds = thresholds or Thresholds()
         self.guard = guard
 
     @classmethod
     def from_settings(cls, settings: Settings, embeddings: KelisimEmbeddings) -> SafetyPolicy:
         folder: Path = settings.safety_dir
         rules = load_rules(folder / "rules.yaml")
-        classifier = ExemplarClassifier.build(
-            load_exemplars(folder / "exemplars.yaml"), embeddings, settings.data_dir / "cache"
-        )
+        classifier = SafetyClassifier.load(folder / "classifier.json")
         guard = None
         if settings.guard_base_url:
             from bot.safety.guard_model import GuardModel
@@ -105,8 +96,39 @@ class SafetyPolicy:
         history: Sequence[Turn] = (),
         vector: np.ndarray | None = None,
         alt_text: str | None = None,
+        wrapped: bool = False,
     ) -> Verdict:
-        """The decision for ``text`` (already cleaned) in the context of ``history``."""
+        """The decision for ``text`` (already cleaned) in the context of ``history``.
+
+        ``wrapped`` says the caller already removed a prompt-injection wrapper from
+        ``text`` (see :mod:`bot.safety.wrappers`); ``vector`` is then the vector of
+        what remained.
+        """
+        unwrapped = unwrap(text)
+        if unwrapped.only_wrapper:
+            return Verdict(
+                Decision.OUT_OF_SCOPE,
+                "role_change",
+                1.0,
+                ("an attempt to change my rules, with no question in it",),
+            )
+        if unwrapped.wrapped:
+            text, vector, alt_text, wrapped = unwrapped.text, None, None, True
+        verdict = self._decide(text, lang, history, vector, alt_text)
+        if not wrapped:
+            return verdict
+        category = "jailbreak" if verdict.decision is Decision.REFUSE else verdict.category
+        reasons = ("removed a prompt-injection wrapper; decided on the rest", *verdict.reasons)
+        return Verdict(verdict.decision, category, verdict.confidence, reasons)
+
+    def _decide(
+        self,
+        text: str,
+        lang: Lang,
+        history: Sequence[Turn],
+        vector: np.ndarray | None,
+        alt_text: str | None,
+    ) -> Verdict:
         forms = normalize.variants(text)
         forms.extend(("one sentence of the", sentence) for sentence in normalize.sentences(text))
         if alt_text:
@@ -127,14 +149,16 @@ class SafetyPolicy:
                 f"rule {r.id} ({r.decision.value}) matched the {h} text" for r, h in hits
             )
             verdict = Verdict(rule.decision, category, 1.0, reasons)
-            if verdict.decision is Decision.ANSWER:  # greetings: let a crisis vote still win
-                vote = self._vote(text, vector, forms)
-                if vote and vote.decision is Decision.CRISIS and self._confident(vote):
-                    return self._from_vote(vote)
+            if verdict.decision is Decision.ANSWER:  # greetings: a crisis must still win
+                prediction = self._classify(text, vector, forms)
+                if prediction and prediction.decision is Decision.CRISIS:
+                    return _from_prediction(prediction)
             return verdict
         context = next((t.content for t in reversed(history) if t.role == "user"), "")
-        vote = self._vote(text, vector, forms, context)
-        verdict = self._from_vote(vote) if vote else Verdict(Decision.ANSWER, "general")
+        prediction = self._classify(text, vector, forms, context)
+        verdict = (
+            _from_prediction(prediction) if prediction else Verdict(Decision.ANSWER, "general")
+        )
         return self._guard_vote(text, verdict)
 
     def _rule_hits(self, forms: list[tuple[str, str]]) -> list[tuple[Rule, str]]:
@@ -172,58 +196,36 @@ class SafetyPolicy:
                 hits.append((rule, "conversation"))
         return hits
 
-    def _vote(
+    def _classify(
         self, text: str, vector: np.ndarray | None, forms: list[tuple[str, str]], context: str = ""
-    ) -> Vote | None:
+    ) -> Prediction | None:
         if self.classifier is None:
             return None
         if vector is None and self.embeddings is not None:
-            vector = self.embeddings.query_vector(text)
+            vector = self.embeddings.query_vector(text[:MAX_EMBEDDED_CHARS])
         if context and self.embeddings is not None and len(text.split()) < 15:
-            # A short follow-up means little alone: vote on it with the previous question.
-            vector = self.embeddings.query_vector(f"{context} {text}")
+            # A short follow-up means little alone: classify it with the previous question.
+            vector = self.embeddings.query_vector(f"{context} {text}"[:MAX_EMBEDDED_CHARS])
         if vector is None:
             return None
-        best = self.classifier.vote(vector)
-        # A decoded or de-obfuscated form is voted on too; the stricter verdict wins.
+        best = self.classifier.predict(vector)
+        # Decoded or de-obfuscated forms are classified too; the stricter decision wins.
         if self.embeddings is not None:
-            for how, form in forms[1:]:
-                if how in ("Latin-script Kazakh", "one sentence of the"):
-                    continue
-                vote = self.classifier.vote(self.embeddings.query_vector(form))
-                if self._confident(vote) and PRIORITY[vote.decision] < PRIORITY[best.decision]:
-                    best = Vote(
-                        vote.decision,
-                        "jailbreak" if vote.decision is Decision.REFUSE else vote.category,
-                        vote.share,
-                        vote.top,
-                        vote.neighbours,
+            decoded = [
+                form
+                for how, form in forms[1:]
+                if how not in ("Latin-script Kazakh", "one sentence of the")
+            ]
+            for form in decoded[:MAX_DECODED_FORMS]:
+                other = self.classifier.predict(
+                    self.embeddings.query_vector(form[:MAX_EMBEDDED_CHARS])
+                )
+                if PRIORITY[other.decision] < PRIORITY[best.decision]:
+                    category = "jailbreak" if other.decision is Decision.REFUSE else other.category
+                    best = Prediction(
+                        other.decision, category, other.probability, other.probabilities
                     )
         return best
-
-    def _confident(self, vote: Vote) -> bool:
-        t = self.thresholds
-        need = {
-            Decision.CRISIS: (t.crisis_share, t.crisis_top),
-            Decision.REFUSE: (t.refuse_share, t.refuse_top),
-            Decision.REDIRECT: (t.redirect_share, t.redirect_top),
-            Decision.OUT_OF_SCOPE: (t.out_of_scope_share, t.out_of_scope_top),
-        }.get(vote.decision)
-        return need is None or (vote.share >= need[0] and vote.top >= need[1])
-
-    def _from_vote(self, vote: Vote) -> Verdict:
-        reasons = [
-            f"exemplars: {vote.decision.value}/{vote.category} "
-            f"share {vote.share:.2f}, nearest {vote.top:.3f}"
-        ]
-        reasons += [
-            f"  {sim:.3f} {ex.decision.value}/{ex.category}: {ex.text[:70]}"
-            for sim, ex in vote.neighbours[:3]
-        ]
-        if vote.decision is not Decision.ANSWER and self._confident(vote):
-            return Verdict(vote.decision, vote.category, vote.share, tuple(reasons))
-        category = vote.category if vote.decision is Decision.ANSWER else "general"
-        return Verdict(Decision.ANSWER, category, vote.share, tuple(reasons))
 
     def _guard_vote(self, text: str, verdict: Verdict) -> Verdict:
         if self.guard is None or verdict.decision is not Decision.ANSWER:
@@ -243,3 +245,12 @@ class SafetyPolicy:
             if rule.matches(form):
                 return Verdict(rule.decision, rule.category, 1.0, (f"output rule {rule.id}",))
         return None
+
+
+def _from_prediction(prediction: Prediction) -> Verdict:
+    category = prediction.category
+    if prediction.decision is Decision.ANSWER and category == "injection_benign":
+        category = "general"
+    return Verdict(
+        prediction.decision, category, prediction.probability, (prediction.explain(),)
+    )

@@ -13,7 +13,7 @@ from bot.models import Decision, Question, Turn
 from bot.settings import PROJECT_ROOT
 
 DEV = PROJECT_ROOT / "evaluation" / "datasets" / "dev.jsonl"
-XSTEST = PROJECT_ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
+XSTEST = PROJECT_ROOT / "evaluation" / "datasets" / "xstest" / "xstest_prompts.csv"
 
 
 @pytest.fixture(scope="module")
