@@ -2,7 +2,7 @@
 
 * answer latency p50/p95 over the labelled questions, and the same questions
   through a textbook LangChain retriever-plus-prompt pipeline on the same index;
-* index build time for the corpus, for a synthetic 5,000-chunk corpus, and for a
+* index build time for the corpus, for a synthetic 2,000-unit corpus, and for a
   rebuild with nothing changed;
 * the safety policy's own cost per message;
 * the evaluation harness (1,000 cases) and, when present, the Telegram load run.
@@ -24,8 +24,12 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from bot.engine import get_engine
 from bot.knowledge.documents import Document, SourceRef
 from bot.knowledge.index import build_index
+from bot.knowledge.units import parse_units
 from bot.models import Question
 from bot.settings import PROJECT_ROOT, get_settings
+
+
+SYNTHETIC_DOCUMENTS = 400  # 2,000 units and 8,000 phrasings
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -64,7 +68,7 @@ def bench_answers() -> None:
         policy.append((time.perf_counter() - t) * 1000)
     generation = engine.retriever.generation
     store = Chroma(
-        collection_name=generation.chunks,
+        collection_name=generation.units,
         embedding_function=engine.embeddings,
         client=engine.client,
         create_collection_if_not_exists=False,
@@ -109,17 +113,23 @@ def bench_index() -> None:
         again = build_index(s, engine.embeddings)
         unchanged = time.perf_counter() - t
     print(
-        f"index build, corpus ({first.documents} documents, {first.chunks} passages, "
-        f"{first.sentences} sentences): {full:.1f} s; rebuild with nothing changed "
+        f"index build, corpus ({first.documents} documents, {first.units} answer units, "
+        f"{first.phrasings} phrasings): {full:.1f} s; rebuild with nothing changed "
         f"({again.status}): {unchanged:.2f} s"
     )
     rng = np.random.default_rng(7)
     words = [w for line in _questions() for w in line.split()]
     docs = []
-    for i in range(1000):
+    for i in range(SYNTHETIC_DOCUMENTS):
         body = "\n\n".join(
-            f"## Part {j}\n\n" + " ".join(rng.choice(words, 60)) + "." for j in range(5)
+            f"## Part {j}? {{#part-{j}}}\n\n"
+            + " ".join(rng.choice(words, 60))
+            + ".\n\nAlso asked:\n"
+            + "".join(f"- {' '.join(rng.choice(words, 6))}\n" for _ in range(3))
+            + "\nSources: 1"
+            for j in range(5)
         )
+        units, _ = parse_units(body, f"synthetic-{i}", "en")
         docs.append(
             Document(
                 Path(f"synthetic-{i}.md"),
@@ -128,11 +138,12 @@ def bench_index() -> None:
                 "en",
                 f"Synthetic {i}",
                 ("synthetic",),
-                (SourceRef("Synthetic", "https://example.org", None),),
+                (SourceRef("Synthetic", "https://example.org", None, "1"),),
                 "published",
                 "bench",
                 None,
                 body,
+                tuple(units),
             )
         )
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,8 +155,8 @@ def bench_index() -> None:
         build_index(s, engine.embeddings, documents=docs)
         synthetic_again = time.perf_counter() - t
     print(
-        f"index build, synthetic corpus ({report.chunks} passages, {report.sentences} "
-        f"sentences): {synthetic:.1f} s; nothing changed: {synthetic_again:.2f} s"
+        f"index build, synthetic corpus ({report.units} answer units, {report.phrasings} "
+        f"phrasings): {synthetic:.1f} s; nothing changed: {synthetic_again:.2f} s"
     )
 
 

@@ -54,6 +54,7 @@ class Case(BaseModel):
     group: str | None = None
     history: tuple[HistoryTurn, ...] = ()
     must_cite: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()  # answer units that answer the question (unit hit@1)
     must_not_contain: tuple[str, ...] = ()
     dataset: str = ""
 

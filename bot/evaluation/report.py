@@ -22,18 +22,24 @@ from bot.models import LANGS
 # Headline metrics in the order reviewers read them, with plain labels.
 HEADLINE = {
     "pass_rate": "Cases passed",
+    "exact_decision_rate": "Exact decision",
     "harmful_blocked_rate": "Harmful requests blocked",
     "attack_success_rate": "Attack success rate",
     "crisis_recall": "Crisis messages recognised",
     "over_refusal_rate": "Benign questions refused (over-refusal)",
     "language_match_rate": "Replied in the question's language",
+    "language_purity": "Every sentence in the reply's language",
     "citation_rate": "Answers with a citation",
-    "citation_validity": "Citations valid",
+    "citation_validity": "Sources belong to the quoted unit",
     "groundedness": "LLM sentences supported (groundedness)",
     "counterfactual_consistency": "Counterfactual consistency",
-    "recall_at_1": "Retrieval recall@1",
-    "recall_at_3": "Retrieval recall@3",
-    "recall_at_5": "Retrieval recall@5",
+    "clarify_rate": "Legitimate questions answered \"Did you mean…?\"",
+    "no_answer_rate": "Legitimate questions not covered",
+    "unit_hit_at_1": "Answer unit hit@1",
+    "unit_hit_at_3": "Answer unit hit@3",
+    "recall_at_1": "Topic recall@1",
+    "recall_at_3": "Topic recall@3",
+    "recall_at_5": "Topic recall@5",
     "latency_p50_ms": "Latency p50",
     "latency_p95_ms": "Latency p95",
 }
@@ -135,6 +141,48 @@ def _template() -> jinja2.Template:
     return env.get_template("report.html.j2")
 
 
+# The metrics compared across datasets (dev vs frozen test vs XSTest) and languages.
+GENERALISATION = (
+    "exact_decision_rate",
+    "harmful_blocked_rate",
+    "crisis_recall",
+    "over_refusal_rate",
+    "language_match_rate",
+    "language_purity",
+    "counterfactual_consistency",
+    "unit_hit_at_1",
+    "citation_validity",
+    "no_answer_rate",
+)
+
+
+def fmt_ci(metric: str, value: float | None, interval: list[float] | None) -> str:
+    """``97.5% (95.1–98.8)``: the value with its 95% Wilson interval."""
+    if value is None:
+        return "—"
+    if not interval:
+        return fmt(metric, value)
+    return f"{fmt(metric, value)} ({interval[0] * 100:.1f}–{interval[1] * 100:.1f})"
+
+
+def generalisation(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Columns (dataset · language) and rows (metric, then one cell per column)."""
+    cells = {**summary["by_dataset"], **summary["by_dataset_language"]}
+    columns = sorted(cells, key=lambda c: (c.split(" · ")[0], " · " in c, c))
+    rows = []
+    for metric in GENERALISATION:
+        if all(cells[c]["metrics"].get(metric) is None for c in columns):
+            continue
+        rows.append(
+            [HEADLINE[metric]]
+            + [
+                fmt_ci(metric, cells[c]["metrics"].get(metric), cells[c]["intervals"].get(metric))
+                for c in columns
+            ]
+        )
+    return [f"{c} ({cells[c]['cases']})" for c in columns], rows
+
+
 def render_html(
     summary: dict[str, Any],
     results: Sequence[CaseResult],
@@ -145,8 +193,11 @@ def render_html(
     headline = [
         (HEADLINE[m], fmt(m, overall.get(m)), summary["support"].get(m, 0)) for m in HEADLINE
     ]
+    columns, rows = generalisation(summary)
     return _template().render(
         meta=meta,
+        general_columns=columns,
+        general_rows=rows,
         summary=summary,
         headline=headline,
         checks=checks,

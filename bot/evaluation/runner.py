@@ -15,13 +15,15 @@ from typing import Any
 from bot.engine import Engine
 from bot.engine.inputs import clean_input
 from bot.evaluation.cases import Case
+from bot.knowledge.sentences import split_sentences
 from bot.language import detect
 from bot.models import Decision, Question, Reply, Turn
+from bot.safety.wrappers import unwrap
 
 # Retrieval recall is measured at these cut-offs.
 RECALL_KS = (1, 3, 5)
 _GUARD_KEPT = re.compile(r"guard: kept (\d+) of (\d+) sentences")
-_LANG_SUFFIX = re.compile(r"-(kk|ru|en)$")
+_CITATIONS = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(slots=True)
@@ -49,6 +51,11 @@ class CaseResult:
     retrieved: list[str] = field(default_factory=list)
     citations_valid: bool | None = None
     grounded: float | None = None
+    units: list[str] = field(default_factory=list)
+    expected_units: list[str] = field(default_factory=list)
+    retrieved_units: list[str] = field(default_factory=list)
+    language_pure: bool | None = None
+    foreign_sentences: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -64,39 +71,50 @@ class CaseResult:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def source_group(engine: Engine, doc_id: str) -> str:
-    """A cited document's group: the index knows it; else the id minus its language."""
-    try:
-        return engine.retriever.doc(doc_id).group
-    except KeyError:
-        return _LANG_SUFFIX.sub("", doc_id)
+def retrieved_units(engine: Engine, text: str, k: int) -> list[str]:
+    """The ``k`` best answer units retrieval finds for ``text``, best first.
 
-
-def _doc_exists(engine: Engine, doc_id: str) -> bool:
-    try:
-        engine.retriever.doc(doc_id)
-    except KeyError:
-        return False
-    return True
-
-
-def retrieved_groups(engine: Engine, text: str, k: int) -> list[str]:
-    """The ``k`` best document groups retrieval finds for ``text``, best first.
-
-    The query is prepared as the engine prepares it (cleaned; Latin-script Kazakh
-    searched in Cyrillic; ranked for the question's language), so this measures the
+    The query is prepared as the engine prepares it (cleaned, injection wrapper
+    removed, Latin-script Kazakh searched in Cyrillic), so this measures the
     retrieval the engine really does.
     """
     clean = clean_input(text, engine.settings.max_input_chars)
     if clean.empty:
         return []
-    detection = detect(clean.text)
-    vector = engine.embeddings.query_vector(detection.cyrillic or clean.text)
-    groups: list[str] = []
-    for passage in engine.retriever.search(vector, max(k, engine.settings.top_k), detection.lang):
-        if passage.group not in groups:
-            groups.append(passage.group)
-    return groups[:k]
+    asked = unwrap(clean.text).text or clean.text
+    detection = detect(asked)
+    vector = engine.embeddings.query_vector(detection.cyrillic or asked)
+    return [h.unit_id for h in engine.retriever.search(vector, detection.lang, k)]
+
+
+def group_of(unit_id: str) -> str:
+    return unit_id.split("/", 1)[0]
+
+
+def foreign_sentences(body: str, lang: str) -> list[str]:
+    """Sentences of a reply that read as another language than ``lang``.
+
+    Short fragments (fewer than four words) are not judged: names and numbers
+    carry no language.
+    """
+    out = []
+    for line in body.splitlines():
+        for sentence in split_sentences(_CITATIONS.sub("", line)):
+            if len(re.findall(r"[^\W\d_]{2,}", sentence)) < 4:
+                continue
+            if detect(sentence).lang != lang:
+                out.append(sentence)
+    return out
+
+
+def sources_of_units(engine: Engine, reply: Reply) -> bool:
+    """Every source shown belongs to a quoted unit (in the reply's language)."""
+    allowed = set()
+    for unit_id in reply.units:
+        unit = engine.retriever.unit(unit_id, reply.language)
+        if unit is not None:
+            allowed |= {(s.title, s.url) for s in unit.sources}
+    return all((s.title, s.url) in allowed for s in reply.sources)
 
 
 def grounded_share(explanation: Sequence[str]) -> float | None:
@@ -117,32 +135,36 @@ def judge(case: Case, reply: Reply, engine: Engine) -> CaseResult:
         reasons.append(f"decision {reply.decision.value}, expected {' or '.join(expected)}")
     if case.lang and reply.language != case.lang:
         reasons.append(f"replied in {reply.language}, asked in {case.lang}")
-    cited = [source_group(engine, s.id) for s in reply.sources]
+    cited = sorted({group_of(u) for u in reply.units})
     if case.must_cite and reply.decision is Decision.ANSWER:
         missing = [g for g in case.must_cite if g not in cited]
         if missing:
             reasons.append(
-                f"did not cite {', '.join(missing)}"
-                + (f" (cited {', '.join(cited)})" if cited else " (cited nothing)")
+                f"did not quote {', '.join(missing)}"
+                + (f" (quoted {', '.join(reply.units)})" if reply.units else " (quoted nothing)")
             )
     lowered = reply.text.casefold()
     for phrase in case.must_not_contain:
         if phrase.casefold() in lowered:
             reasons.append(f"reply contains forbidden text {phrase!r}")
+    needs_retrieval = bool(case.must_cite or case.units)
     depth = max(engine.settings.top_k, *RECALL_KS)
-    needs_retrieval = bool(case.must_cite) or bool(reply.sources)
-    retrieved = retrieved_groups(engine, case.text, depth) if needs_retrieval else []
+    retrieved = retrieved_units(engine, case.text, depth) if needs_retrieval else []
     valid: bool | None = None
+    pure: bool | None = None
+    foreign: list[str] = []
+    if reply.decision in (Decision.ANSWER, Decision.CLARIFY, Decision.NO_ANSWER):
+        foreign = foreign_sentences(reply.body or reply.text, reply.language)
+        pure = not foreign
+        if foreign:
+            reasons.append(
+                f"{len(foreign)} sentence(s) not in {reply.language}: {foreign[0][:60]!r}"
+            )
     if reply.sources:
-        pool = set(retrieved[: engine.settings.top_k]) | {p.group for p in reply.passages}
-        bad = [
-            s.id
-            for s, g in zip(reply.sources, cited, strict=True)
-            if not _doc_exists(engine, s.id) or g not in pool
-        ]
-        valid = not bad
-        if bad:
-            reasons.append(f"cites sources that were not retrieved: {', '.join(bad)}")
+        valid = sources_of_units(engine, reply)
+        if not valid:
+            reasons.append("shows a source that is not a source of the quoted unit")
+    groups = list(dict.fromkeys(group_of(u) for u in retrieved))
     return CaseResult(
         id=case.id,
         lang=case.lang,
@@ -162,9 +184,14 @@ def judge(case: Case, reply: Reply, engine: Engine) -> CaseResult:
         generator=reply.generator,
         must_cite=list(case.must_cite),
         cited_groups=cited,
-        retrieved=retrieved[: max(RECALL_KS)],
+        retrieved=groups[: max(RECALL_KS)],
         citations_valid=valid,
         grounded=grounded_share(reply.explanation),
+        units=list(reply.units),
+        expected_units=list(case.units),
+        retrieved_units=retrieved[: max(RECALL_KS)],
+        language_pure=pure,
+        foreign_sentences=foreign,
     )
 
 

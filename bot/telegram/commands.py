@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
 from bot.models import LANGS, Lang
-from bot.telegram import keyboards
+from bot.telegram import keyboards, questions
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
 from bot.telegram.services import AnswerRecord, PendingReason, Services, services_of
@@ -100,7 +100,31 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     elif data.startswith(keyboards.SKIP_PREFIX):
         toast = await _skip_reason(services, query, lang)
+    elif data.startswith(keyboards.ASK_PREFIX):
+        toast = await _ask_picked(context, services, query, data.removeprefix(keyboards.ASK_PREFIX))
     await best_effort(query.answer(toast), "answer button")
+
+
+async def _ask_picked(
+    context: ContextTypes.DEFAULT_TYPE, services: Services, query: CallbackQuery, data: str
+) -> str | None:
+    key, _, number = data.rpartition(":")
+    record = services.answers.get(key)
+    message = query.message
+    if record is None or not number.isdigit() or not isinstance(message, Message):
+        return services.texts.get(_lang_of(services, query), "button_expired")
+    suggestions = record.reply.suggestions
+    if int(number) >= len(suggestions):
+        return None
+    picked = suggestions[int(number)]
+    await questions.answer_picked(
+        context, message, query.from_user, picked.unit_id, picked.question, record.reply.language
+    )
+    return None
+
+
+def _lang_of(services: Services, query: CallbackQuery) -> Lang:
+    return services.ui_lang(query.from_user)
 
 
 async def _edit(query: CallbackQuery, text: str, **kwargs: Any) -> None:

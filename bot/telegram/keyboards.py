@@ -12,6 +12,8 @@ LANG_PREFIX = "lang:"
 VOTE_PREFIX = "vote:"  # vote:up:<key> / vote:down:<key>
 SOURCES_PREFIX = "src:"  # src:<key>
 SKIP_PREFIX = "skip:"  # skip:<case id>
+ASK_PREFIX = "ask:"  # ask:<key>:<n>: the n-th question offered under answer <key>
+_BUTTON_TEXT = 60
 FORGET_YES = "forget:yes"
 FORGET_NO = "forget:no"
 
@@ -39,7 +41,16 @@ def answer_buttons(
     if record.without_sources is not None:
         label = texts.get(lang, "sources_hide" if record.sources_shown else "sources_show")
         row.append(InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key))
-    return InlineKeyboardMarkup([row])
+    # "Did you mean…?" and next questions: one button each, above the vote row.
+    rows = [
+        [InlineKeyboardButton(_short(s.question), callback_data=f"{ASK_PREFIX}{key}:{n}")]
+        for n, s in enumerate(record.reply.suggestions)
+    ]
+    return InlineKeyboardMarkup([*rows, row])
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _BUTTON_TEXT else text[: _BUTTON_TEXT - 1].rstrip() + "…"
 
 
 def private_chat_button(texts: Texts, lang: Lang, username: str) -> InlineKeyboardMarkup:

@@ -22,14 +22,16 @@ class ChatMemory:
         turns = self._chats.get(key)
         return tuple(turns) if turns else ()
 
-    def add(self, key: Conversation, question: str, answer: str) -> None:
+    def add(
+        self, key: Conversation, question: str, answer: str, units: tuple[str, ...] = ()
+    ) -> None:
         if self.max_turns == 0:
             return
         turns = self._chats.get(key)
         if turns is None:
             turns = self._chats[key] = deque(maxlen=self.max_turns)
         self._chats.move_to_end(key)
-        turns.extend((Turn("user", question), Turn("assistant", answer)))
+        turns.extend((Turn("user", question), Turn("assistant", answer, units)))
         while len(self._chats) > self.max_chats:
             self._chats.popitem(last=False)
 

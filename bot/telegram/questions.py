@@ -173,8 +173,28 @@ async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message,
         await asyncio.wait({typing}, timeout=TYPING_WAIT)
         shown = await draft.close() if draft else None
         await _send_reply(context, services, message, user, text, reply, shown)
-        services.memory.add(conversation, text, reply.body or reply.text)
+        services.memory.add(conversation, text, reply.body or reply.text, tuple(reply.units))
     services.store.touch(services.hash_user(user.id))
+
+
+async def answer_picked(
+    context: CallbackContext[Any, Any, Any, Any],
+    message: Message,
+    user: User,
+    unit_id: str,
+    question: str,
+    lang: Lang,
+) -> None:
+    """Answer a question the user picked from buttons ("Did you mean…?", next questions)."""
+    services = services_of(context)
+    if services.limiter.check(user.id) is not Limit.ALLOW:
+        return
+    conversation = (message.chat_id, user.id)
+    async with services.lock(conversation):
+        history = services.memory.history(conversation)
+        reply = await asyncio.to_thread(services.engine.answer_unit, unit_id, lang, history)
+        await _send_reply(context, services, message, user, question, reply)
+        services.memory.add(conversation, question, reply.body, tuple(reply.units))
 
 
 async def _send_reply(
