@@ -133,6 +133,20 @@ _KK_LATIN_STRONG = frozenset(
         "zany",
     ]
 )
+# More Kazakh words as typed in Latin letters (question words, verbs, everyday nouns).
+_KK_LATIN_STRONG = _KK_LATIN_STRONG | frozenset(
+    """jauap ber bershi berşi ushin üshin úshin boiynsha boyynsha suraq suraǵym qansha adam
+    adamdar bilgim keledi kelemin tizim tizimin tizimdep ozim özim jazyp jaz jazshy jatqan
+    qoldanatyn adisteri ádisteri eng en birlestik birlestikti tirkeu tirkeusiz jinalys
+    otkizse ötkizse zan zań zanda sekirse óledi oledi olse biiktikten tyiym tyyym salynğan
+    salyngan kanaldardyń sılteme silteme ar endi qazaqsha orysşa jańa jana rejim sen
+    cenzurasyz kelisseń kelissen dep uahhabizm qaidan shyqqan shykkan alde álde halal haram
+    saudasy nakty naqty mende mağan magan maǵan sağan sagan oğan ogan bári bari barlyq
+    qazir kazir búgin bugin erteń erten keshe nemese jáne jane biraq sondyqtan óıtkeni
+    oitkeni sebebi mektep mektepte sabaq muğalim mugalim apam agam inim sińlim singlim
+    qaryndasym ákem akem anam otbasym ujat kiim oramal hijab meshitke mesitke imam
+    ustaz dinı dinnen dinge dinde jihad jihad jıhad""".split()
+)
 _KK_LATIN_WEAK = frozenset(
     [
         "men",
@@ -215,6 +229,52 @@ _TRANSLIT_LETTERS = {
 }
 
 
+# Russian typed in Latin letters ("kak ponyat chto menya verbuyut"): frequent words
+# that English does not have, in the spellings people use.
+_RU_LATIN = frozenset(
+    """chto shto kak eto eta etot mne menya menia ya ty tebya tebe on ona oni my vy nas vas
+    ne net da ili dlya dlia pochemu pochemy zachem mozhno mojno nuzhno nujno nado kogda gde
+    kto esli chtoby chtob tolko uzhe uje eshe eshche ochen bolshoe spasibo privet pomog pomogi
+    skazhi skaji napishi kakoy kakoi kakie kakaya svoi vse vsem vsyo budet yest est bez pro
+    tak moy moi moya hochu khochu znayu znaiu ponimayu teper seychas seichas sestra brat drug
+    druga shkole shkoly religiya religii zakon zakonu kazahstane kazakhstane poshagovo
+    zabud pravila pravil otvet otvetь skolko nado kotoryy kotoryi vstupit tekst shkolnikov
+    zahoteli nachal nachala perestala obshatsya podrugami vrode spokoino poteryat kontakt
+    ponyat chelovek manipuliruet religiey radi deneg prodaet molitsya dzhinsah praktikovat
+    venchatsya tserkvi cerkvi registracii schitatsya brakom dyadya prodal mashinu govorit
+    uezzhaet semey nastoyashiy bilety sleduyushey nedele kazhetsya luchshe sdelat roditeli
+    dumali neschastniy sluchay oznachaet slovo lichny bez cenzury""".split()
+)
+_RU_TRANSLIT = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"),
+    ("sh", "ш"), ("yu", "ю"), ("iu", "ю"), ("ya", "я"), ("ia", "я"), ("yo", "ё"),
+    ("ye", "е"),
+)
+_RU_LETTERS = {
+    "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и",
+    "j": "й", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р",
+    "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х", "c": "ц", "w": "в", "x": "кс",
+    "q": "к", "'": "ь",
+}
+_RU_Y = re.compile(r"(?<=[aeiouy])y(?![aeiou])|\by(?=[aeiou])")
+
+
+def transliterate_russian(text: str) -> str:
+    """Render Russian typed in Latin letters in Cyrillic (best effort, lower case)."""
+    out = _RU_Y.sub("й", text.lower())
+    for latin, cyr in _RU_TRANSLIT:
+        out = out.replace(latin, cyr)
+    out = out.replace("y", "ы")
+    return "".join(_RU_LETTERS.get(ch, ch) for ch in out)
+
+
+def _russian_latin_score(words: list[str]) -> float:
+    if not words:
+        return 0.0
+    hits = sum(1 for w in words if w in _RU_LATIN)
+    return hits / len(words) if hits >= 2 or (hits and len(words) <= 3) else 0.0
+
+
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 _SPACED_LETTERS = re.compile(r"(?<!\w)(?:\w ){3,}\w(?!\w)")
@@ -287,10 +347,13 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
     words = [w.lower() for w in _WORD.findall(text)]
     if latin > cyr:
         score = _kazakh_latin_score(words)
-        if score >= 0.5:
+        russian = _russian_latin_score(words)
+        if score >= 0.5 and score >= 2 * russian:
             return Detection(
                 "kk", min(1.0, score), kazakh_latin=True, cyrillic=transliterate_kazakh(text)
             )
+        if russian >= 0.2:
+            return Detection("ru", min(1.0, 2 * russian), cyrillic=transliterate_russian(text))
     lang, prob = _identifier().classify(text)
     lang = lang if lang in LANGS else "en"
     if latin > cyr and lang != "en":

@@ -76,21 +76,21 @@ class Settings(BaseSettings):
         "back to the composer.",
     )
     answer_threshold: float = Field(
-        0.88,
+        0.965,
         ge=0,
-        le=1,
-        description="Confidence band: a unit scoring at least this (mix of question-to-phrasing "
-        "and question-to-answer similarity) is quoted as the answer.",
+        le=2,
+        description="Confidence band: a unit scoring at least this (question-to-phrasing and "
+        "question-to-answer similarity, plus the lexical match) is quoted as the answer.",
     )
     clarify_threshold: float = Field(
-        0.84,
+        0.93,
         ge=0,
-        le=1,
+        le=2,
         description="Confidence band: between this and the answer threshold the reply is "
         '"Did you mean…?" with the closest unit questions; below it, an honest `no_answer`.',
     )
     second_unit_margin: float = Field(
-        0.015,
+        0.01,
         ge=0,
         le=0.2,
         description="A second unit is quoted too when it clears the answer threshold and "

@@ -184,7 +184,7 @@ class Engine:
         if follow is not None:
             units = [follow]
         else:
-            hits = self.retriever.search(vector, lang, settings.top_k)
+            hits = self.retriever.search(vector, lang, settings.top_k, text)
             if shown and len(text.split()) <= 6:
                 hits = self._with_context(question, text, lang, hits, shown, explanation)
             if not hits:
@@ -193,7 +193,8 @@ class Engine:
             explanation.append(
                 "retrieval: "
                 + ", ".join(
-                    f"{h.unit_id} {h.score:.3f} (phrasing {h.phrasing:.3f}, text {h.text:.3f})"
+                    f"{h.unit_id} {h.score:.3f} (phrasing {h.phrasing:.3f}, text {h.text:.3f}, "
+                    f"words {h.lexical:.3f})"
                     for h in hits[:3]
                 )
                 + f"; bands: answer ≥ {settings.answer_threshold:.3f}, "
@@ -288,8 +289,9 @@ class Engine:
         previous = next((t.content for t in reversed(question.history) if t.role == "user"), "")
         if not previous:
             return hits
+        joined = f"{previous} {text}"[:MAX_EMBEDDED_CHARS]
         combined = self.retriever.search(
-            self.embeddings.query_vector(f"{previous} {text}"[:1000]), lang, self.settings.top_k
+            self.embeddings.query_vector(joined), lang, self.settings.top_k, joined
         )
         combined = [h for h in combined if h.unit_id not in shown]
         if combined and (not hits or combined[0].score > hits[0].score):

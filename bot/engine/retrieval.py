@@ -1,11 +1,13 @@
 """Retrieval of answer units for a question, in any of the three languages.
 
-A question is compared with every unit twice: with the unit's *phrasings* (its
-heading and the alternative ways people ask it, embedded as e5 queries, so two
-questions are compared like with like) and with the unit's *text* (its heading
-and answer, embedded as a passage). A unit's score mixes the two; units are
-ranked by it and ties are broken by unit id, so the same question gets the same
-answer on every machine.
+A question is compared with every unit three ways: with the unit's *phrasings*
+(its heading and the alternative ways people ask it, embedded as e5 queries, so
+two questions are compared like with like), with the unit's *text* (heading and
+answer, embedded as a passage), and lexically, by character n-grams of the
+unit's words in the question's language (TF-IDF; n-grams see through Kazakh and
+Russian word endings and catch names and terms the small embedding model
+blurs). A unit's score mixes the three; units are ranked by it and ties are
+broken by unit id, so the same question gets the same answer on every machine.
 
 Every published unit exists in kk, ru and en (``kb validate`` enforces it), so
 the best unit is always quoted in the asker's language. The whole (small) index
@@ -21,9 +23,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import chromadb
 import numpy as np
 from langchain_chroma import Chroma
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.errors import IndexNotReadyError
 from bot.knowledge import store
@@ -31,8 +36,10 @@ from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import LANGS, Lang, Source
 
 RELOAD_CHECK_SECONDS = 3.0
-# How much the phrasing match counts against the answer-text match.
+# How much the phrasing match counts against the answer-text match, and how much
+# the lexical match adds (chosen on the answers dev split).
 PHRASING_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.3
 # Scores are rounded before ranking, so float noise never reorders units.
 _DECIMALS = 5
 
@@ -61,6 +68,7 @@ class Hit:
     score: float
     phrasing: float
     text: float
+    lexical: float = 0.0
 
 
 @dataclass(slots=True)
@@ -74,6 +82,27 @@ class _Snapshot:
     phrasing_rows: np.ndarray | None = None
     groups: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[tuple[str, Lang], str] = field(default_factory=dict)
+    lexical: dict[Lang, tuple[TfidfVectorizer, Any]] = field(default_factory=dict)
+
+
+def _lexical(
+    snap: _Snapshot, phrasings: list[str | None], metas: list[Any]
+) -> dict[Lang, tuple[TfidfVectorizer, Any]]:
+    """Per language, a character n-gram TF-IDF matrix with one row per unit id."""
+    words: dict[Lang, list[list[str]]] = {lg: [[] for _ in snap.ids] for lg in LANGS}
+    index = {uid: n for n, uid in enumerate(snap.ids)}
+    for (uid, lang), unit in snap.texts.items():
+        words[lang][index[uid]] += [unit.question, unit.question, unit.body]
+    for text, meta in zip(phrasings, metas, strict=False):
+        if text and meta and str(meta["unit_id"]) in index and meta["lang"] in words:
+            words[meta["lang"]][index[str(meta["unit_id"])]].append(text)
+    out: dict[Lang, tuple[TfidfVectorizer, Any]] = {}
+    for lang, docs in words.items():
+        joined = [" ".join(d) for d in docs]
+        if any(joined):
+            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+            out[lang] = (vectorizer, vectorizer.fit_transform(joined))
+    return out
 
 
 def _sources(raw: str, lang: Lang) -> tuple[Source, ...]:
@@ -135,7 +164,9 @@ class Retriever:
             rows.sort(key=lambda r: r[0])
             snap.unit_vectors[lang] = np.vstack([v for _, v in rows])
             snap.unit_rows[lang] = np.array([index[uid] for uid, _ in rows])
-        phr = self._collection(generation.phrasings).get(include=["metadatas", "embeddings"])
+        phr = self._collection(generation.phrasings).get(
+            include=["documents", "metadatas", "embeddings"]
+        )
         p_embs = phr.get("embeddings")
         if p_embs is not None and len(p_embs):
             keep = [n for n, m in enumerate(phr["metadatas"]) if str(m["unit_id"]) in index]
@@ -143,6 +174,7 @@ class Retriever:
             snap.phrasing_rows = np.array(
                 [index[str(phr["metadatas"][n]["unit_id"])] for n in keep]
             )
+        snap.lexical = _lexical(snap, phr["documents"] or [], phr["metadatas"] or [])
         by_group: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for (uid, lang), unit in texts.items():
             if lang == "en" or (uid, "en") not in texts:
@@ -181,8 +213,14 @@ class Retriever:
     def generation(self) -> store.Generation:
         return self._current().generation
 
-    def search(self, query_vector: np.ndarray, lang: Lang, k: int = 8) -> list[Hit]:
-        """The ``k`` best units for a question, best first (see the module docstring)."""
+    def search(
+        self, query_vector: np.ndarray, lang: Lang, k: int = 8, query_text: str = ""
+    ) -> list[Hit]:
+        """The ``k`` best units for a question, best first (see the module docstring).
+
+        ``query_text`` is the question as searched (Cyrillic for Latin-script input);
+        without it only the embeddings are compared.
+        """
         snap = self._current()
         n = len(snap.ids)
         if n == 0:
@@ -197,11 +235,18 @@ class Retriever:
                 missing = text[snap.unit_rows[lg]] < -0.5
                 rows = snap.unit_rows[lg][missing]
                 text[rows] = sims[missing]
-        score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text
+        lexical = np.zeros(n, dtype=np.float32)
+        if query_text and lang in snap.lexical:
+            vectorizer, matrix = snap.lexical[lang]
+            lexical = (matrix @ vectorizer.transform([query_text]).T).toarray().ravel()
+        score = (
+            PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
+        )
         rounded = np.round(score.astype(np.float64), _DECIMALS)
         order = sorted(range(n), key=lambda i: (-rounded[i], snap.ids[i]))[:k]
         return [
-            Hit(snap.ids[i], float(rounded[i]), float(phrasing[i]), float(text[i])) for i in order
+            Hit(snap.ids[i], float(rounded[i]), float(phrasing[i]), float(text[i]), float(lexical[i]))
+            for i in order
         ]
 
     def unit(self, unit_id: str, lang: Lang) -> UnitText | None:

@@ -58,6 +58,11 @@ class Case(BaseModel):
     must_not_contain: tuple[str, ...] = ()
     dataset: str = ""
 
+    @field_validator("expected", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
     @field_validator("id", mode="before")
     @classmethod
     def _id_text(cls, value: object) -> object:

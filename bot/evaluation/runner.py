@@ -83,8 +83,9 @@ def retrieved_units(engine: Engine, text: str, k: int) -> list[str]:
         return []
     asked = unwrap(clean.text).text or clean.text
     detection = detect(asked)
-    vector = engine.embeddings.query_vector(detection.cyrillic or asked)
-    return [h.unit_id for h in engine.retriever.search(vector, detection.lang, k)]
+    searched = detection.cyrillic or asked
+    vector = engine.embeddings.query_vector(searched)
+    return [h.unit_id for h in engine.retriever.search(vector, detection.lang, k, searched)]
 
 
 def group_of(unit_id: str) -> str:

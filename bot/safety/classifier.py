@@ -162,7 +162,7 @@ _GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
 
 
 def fit(
-    vectors: np.ndarray, labels: Sequence[str], *, c: float = 4.0, seed: int = 0
+    vectors: np.ndarray, labels: Sequence[str], *, c: float = 16.0, seed: int = 0
 ) -> SafetyClassifier:
     """A logistic regression over ``decision/category`` labels, temperature-calibrated."""
     from sklearn.linear_model import LogisticRegression
@@ -196,7 +196,7 @@ def fit(
 
 def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     best, best_nll = 1.0, np.inf
-    for t in np.round(np.arange(0.3, 4.01, 0.05), 2):
+    for t in np.round(np.arange(0.05, 4.01, 0.05), 2):
         z = logits / t
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))

@@ -38,6 +38,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 CONTEXT_CHARS = 300
+# Rule decisions that the classifier may make stricter (crisis or refuse).
+SOFT = (Decision.REDIRECT, Decision.OUT_OF_SCOPE, Decision.ANSWER)
 # The embedding model reads at most 512 tokens; longer text only costs time.
 MAX_EMBEDDED_CHARS = 2000
 # De-obfuscated forms that are embedded and classified, at most.
@@ -149,10 +151,14 @@ class SafetyPolicy:
                 f"rule {r.id} ({r.decision.value}) matched the {h} text" for r, h in hits
             )
             verdict = Verdict(rule.decision, category, 1.0, reasons)
-            if verdict.decision is Decision.ANSWER:  # greetings: a crisis must still win
+            if verdict.decision in SOFT:
+                # Redirect, out-of-scope and greeting rules say what kind of message it
+                # is, not that it is safe: a crisis or a harmful request the classifier
+                # sees still wins.
                 prediction = self._classify(text, vector, forms)
-                if prediction and prediction.decision is Decision.CRISIS:
-                    return _from_prediction(prediction)
+                if prediction and PRIORITY[prediction.decision] < PRIORITY[verdict.decision]:
+                    if prediction.decision in (Decision.CRISIS, Decision.REFUSE):
+                        return _from_prediction(prediction, reasons)
             return verdict
         context = next((t.content for t in reversed(history) if t.role == "user"), "")
         prediction = self._classify(text, vector, forms, context)
@@ -247,10 +253,13 @@ class SafetyPolicy:
         return None
 
 
-def _from_prediction(prediction: Prediction) -> Verdict:
+def _from_prediction(prediction: Prediction, reasons: tuple[str, ...] = ()) -> Verdict:
     category = prediction.category
-    if prediction.decision is Decision.ANSWER and category == "injection_benign":
+    if prediction.decision is Decision.ANSWER and category in ("injection_benign", "corpus_question"):
         category = "general"
     return Verdict(
-        prediction.decision, category, prediction.probability, (prediction.explain(),)
+        prediction.decision,
+        category,
+        prediction.probability,
+        (*reasons, prediction.explain()),
     )

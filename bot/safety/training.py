@@ -1,7 +1,8 @@
 """``kelisim safety train``: the classifier rebuilt from the labelled data in the repo.
 
 Training data: the *train* split of the labelled safety set (which includes
-the first development set) and the educators' exemplars. Thresholds: chosen on the *dev*
+the first development set), the educators' exemplars, and the questions of the
+published corpus units (legitimate questions by construction). Thresholds: chosen on the *dev*
 split. The frozen *test* split is never read here. Message vectors are cached
 by content hash, so a retrain after adding a few examples takes seconds.
 """
@@ -26,6 +27,7 @@ from bot.settings import PROJECT_ROOT, Settings
 
 SAFETY_DATA = PROJECT_ROOT / "evaluation" / "datasets" / "safety"
 
+ANSWERS = PROJECT_ROOT / "evaluation" / "datasets" / "answers"
 MODEL_FILE = "classifier.json"
 
 
@@ -62,6 +64,13 @@ def classifier_text(text: str) -> str:
     return detect(unwrapped).cyrillic or unwrapped
 
 
+def policy_expected(expected: tuple[str, ...]) -> tuple[str, ...]:
+    """What the *policy* should decide: "not covered" and "did you mean" are answers
+    as far as safety goes (the corpus, not the policy, decides between them)."""
+    mapped = ["answer" if d in ("no_answer", "clarify") else d for d in expected]
+    return tuple(dict.fromkeys(mapped))
+
+
 def read_jsonl(paths: Iterable[Path]) -> list[Example]:
     out = []
     for path in paths:
@@ -72,8 +81,12 @@ def read_jsonl(paths: Iterable[Path]) -> list[Example]:
             expected = row["expected"]
             expected = (expected,) if isinstance(expected, str) else tuple(expected)
             out.append(
-                Example(str(row["text"]), expected, str(row.get("category") or "general"),
-                        str(row.get("lang") or ""))
+                Example(
+                    str(row["text"]),
+                    policy_expected(expected),
+                    str(row.get("category") or "general"),
+                    str(row.get("lang") or ""),
+                )
             )
     return out
 
@@ -82,15 +95,39 @@ def split_files(split: str, root: Path = SAFETY_DATA) -> list[Path]:
     return sorted((root / split).glob("*.jsonl"))
 
 
-def training_examples(settings: Settings, root: Path = SAFETY_DATA) -> list[Example]:
+def corpus_questions(settings: Settings) -> list[Example]:
+    """Every published unit's question and phrasings: questions the bot must answer.
+
+    They teach the classifier what asking *about* the bot's hard topics looks like,
+    in all three languages, so that topic words alone never lead to a refusal.
+    """
+    from bot.knowledge.documents import load_corpus
+
+    corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
+    return [
+        Example(text, ("answer",), "corpus_question", doc.lang)
+        for doc in sorted(corpus.published, key=lambda d: d.id)
+        for unit in doc.units
+        for text in unit.phrasings
+    ]
+
+
+def labelled_examples(settings: Settings, root: Path = SAFETY_DATA) -> list[Example]:
+    """The hand-labelled training messages: the train split and the exemplars."""
     examples = read_jsonl(split_files("train", root))
     for ex in load_exemplars(settings.safety_dir / "exemplars.yaml"):
         examples.append(Example(ex.text, (ex.decision.value,), ex.category or "general", ex.lang))
-    # no_answer is an answer the corpus could not give: the policy's decision is answer.
-    return [
-        Example(e.text, ("answer",) if e.expected[0] == "no_answer" else e.expected, e.category,
-                e.lang)
-        for e in examples
+    return examples
+
+
+def training_examples(settings: Settings, root: Path = SAFETY_DATA) -> list[Example]:
+    return labelled_examples(settings, root) + corpus_questions(settings)
+
+
+def labelled_digest(examples: list[Example]) -> str:
+    """Identifies the labelled data a model was trained on (see the model's ``meta``)."""
+    return hashlib.sha256("\n".join(f"{e.label}\t{e.text}" for e in examples).encode()).hexdigest()[
+        :16
     ]
 
 
@@ -128,6 +165,8 @@ def train(
     cache = settings.data_dir / "cache"
     train_set = training_examples(settings, root)
     dev_set = read_jsonl(split_files("dev", root))
+    # Legitimate questions, covered by the corpus or not, are part of the dev split too.
+    dev_set += read_jsonl(sorted(ANSWERS.glob("dev*.jsonl")))
     x_train = vectors_for([classifier_text(e.text) for e in train_set], embeddings, cache)
     clf = fit(x_train, [e.label for e in train_set])
     if dev_set:
@@ -135,13 +174,14 @@ def train(
         clf.thresholds = choose_thresholds(clf, x_dev, [e.expected for e in dev_set])
     else:
         x_dev = np.zeros((0, x_train.shape[1]), np.float32)
+    labelled = labelled_examples(settings, root)
     clf.meta = {
         "embeddings": embeddings.name,
         "train_examples": len(train_set),
+        "labelled_examples": len(labelled),
+        "corpus_questions": len(train_set) - len(labelled),
         "dev_examples": len(dev_set),
-        "train_digest": hashlib.sha256(
-            "\n".join(f"{e.label}\t{e.text}" for e in train_set).encode()
-        ).hexdigest()[:16],
+        "labelled_digest": labelled_digest(labelled),
     }
     path = out or settings.safety_dir / MODEL_FILE
     clf.save(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from bot.errors import ConfigurationError
 from bot.models import Decision
 from bot.safety.classifier import SafetyClassifier, choose_thresholds, decide, fit
-from bot.safety.training import MODEL_FILE, training_examples
+from bot.safety.training import MODEL_FILE, labelled_digest, labelled_examples
 from bot.settings import PROJECT_ROOT, Settings
 
 LABELS = ["answer/about_religion", "refuse/propaganda", "crisis/self_harm", "redirect/medical"]
@@ -37,7 +36,7 @@ def test_fit_is_deterministic_and_separates_the_classes() -> None:
 def test_probabilities_are_calibrated_by_a_temperature_and_sum_to_one() -> None:
     x, y = _data(2)
     clf = fit(x, y)
-    assert 0.3 <= clf.temperature <= 4.0
+    assert 0.05 <= clf.temperature <= 4.0
     probs = clf.decision_probabilities(x[:5])
     assert np.allclose(probs.sum(axis=1), 1.0)
 
@@ -85,10 +84,7 @@ def test_the_shipped_model_was_trained_on_the_data_in_the_repository() -> None:
     """Editing the training data without `kelisim safety train` fails here."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     model = SafetyClassifier.load(PROJECT_ROOT / "knowledge_base" / "safety" / MODEL_FILE)
-    examples = training_examples(settings)
-    digest = hashlib.sha256(
-        "\n".join(f"{e.label}\t{e.text}" for e in examples).encode()
-    ).hexdigest()[:16]
-    assert model.meta["train_digest"] == digest
-    assert model.meta["train_examples"] == len(examples)
+    examples = labelled_examples(settings)
+    assert model.meta["labelled_digest"] == labelled_digest(examples)
+    assert model.meta["labelled_examples"] == len(examples)
     assert model.thresholds, "thresholds are chosen on the dev split"
