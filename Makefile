@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: setup run test gate bench lint index clean help
+.PHONY: setup run test gate bench lint index clean help browser
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,12 +30,23 @@ setup: $(VENV)/.synced index  ## Install pinned dependencies and build the index
 run: setup  ## Start the Telegram bot (token configured) or the terminal chat
 	$(BIN)/kelisim run
 
-test: $(VENV)/.synced  ## Run all tests (the index is built by the tests themselves)
+# Headless Chromium and its driver for the browser test of the evaluation report: installed
+# from Debian's packages where this machine allows it (root, or sudo without a password).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+		sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; \
+	else echo "note: the browser test needs Chromium: sudo apt-get install chromium chromium-driver"; fi
+
+test: $(VENV)/.synced browser  ## Run all tests (installs Chromium for the browser test where it can)
 	$(BIN)/pytest -q
 
 XSTEST := evaluation/datasets/xstest/xstest_prompts.csv
-gate: setup  ## Safety evaluation of the development set (and XSTest) through the release gate
-	$(BIN)/kelisim eval run evaluation/datasets $(XSTEST) --out runs/gate
+EVAL_SETS := evaluation/datasets/safety/dev evaluation/datasets/safety/test evaluation/datasets/answers
+gate: setup  ## The frozen test splits and XSTest through the release gate (the dev split beside them)
+	$(BIN)/kelisim eval run $(EVAL_SETS) $(XSTEST) --out runs/gate
 
 bench: setup  ## Speed benchmarks (figures and ratios against baselines)
 	$(BIN)/python -m bot.benchmarks

@@ -123,25 +123,38 @@ def import_files(
 
 
 def publish(
-    doc_id: Annotated[str, typer.Argument(help="The document id, e.g. hijab-school-kk.")],
+    doc_id: Annotated[
+        str,
+        typer.Argument(
+            help="A document id (hijab-school-kk) or a topic (hijab-school: all three languages)."
+        ),
+    ],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it (name).")],
     build: BuildOption = False,
 ) -> None:
-    """Mark a reviewed document as published (status, reviewer and today's date)."""
+    """Mark reviewed documents as published (status, reviewer and today's date).
+
+    A unit is served only when its kk, ru and en versions are all published, so a
+    language version can be published alone only when the other two already are;
+    otherwise publish the topic: `kelisim kb publish hijab-school --reviewer "…"`.
+    """
     from bot.curation.publishing import PublishError
     from bot.curation.publishing import publish as do_publish
 
     s = settings()
     try:
-        change = do_publish(s.corpus_dir, doc_id, reviewer)
+        changes = do_publish(s.corpus_dir, doc_id, reviewer)
     except PublishError as exc:
         raise _fail(str(exc)) from None
     except CorpusError as exc:
         raise _fail(str(exc)) from None
-    audit.record(s.data_dir, "publish", doc_id, who=reviewer)
-    for warning in change.warnings:
-        console.print(f"[yellow]{escape(str(warning))}[/]", soft_wrap=True)
-    console.print(f"Published [bold]{escape(doc_id)}[/] (reviewed by {escape(reviewer)}).")
+    for change in changes:
+        audit.record(s.data_dir, "publish", change.doc_id, who=reviewer)
+        for warning in change.warnings:
+            console.print(f"[yellow]{escape(str(warning))}[/]", soft_wrap=True)
+        console.print(
+            f"Published [bold]{escape(change.doc_id)}[/] (reviewed by {escape(reviewer)})."
+        )
     if build:
         _rebuild(s)
     else:
@@ -156,20 +169,24 @@ def unpublish(
     ] = None,
     build: BuildOption = False,
 ) -> None:
-    """Withdraw a document: it returns to draft and is no longer served after a build."""
+    """Withdraw a document and its other-language versions: they return to draft and are no
+    longer served after a build."""
     from bot.curation.publishing import unpublish as do_unpublish
 
     s = settings()
     try:
-        change = do_unpublish(s.corpus_dir, doc_id)
+        changes = do_unpublish(s.corpus_dir, doc_id)
     except CorpusError as exc:
         raise _fail(str(exc)) from None
-    audit.record(s.data_dir, "unpublish", doc_id, who=by)
-    state = "is now a draft" if change.changed else "was already a draft"
-    console.print(f"[bold]{escape(doc_id)}[/] {state}.")
+    for change in changes:
+        audit.record(s.data_dir, "unpublish", change.doc_id, who=by)
+        state = "is now a draft" if change.changed else "was already a draft"
+        console.print(f"[bold]{escape(change.doc_id)}[/] {state}.")
+    if len(changes) > 1:
+        console.print("(A unit is served only in all three languages, so the topic is withdrawn.)")
     if build:
         _rebuild(s)
-    elif change.changed:
+    elif any(c.changed for c in changes):
         console.print("Run `kelisim kb build` to stop serving it.")
 
 

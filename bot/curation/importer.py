@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.models import Lang
 from bot.curation import drafts
 from bot.curation.metadata import FileMetadata, read_metadata
 from bot.errors import CorpusError
@@ -77,12 +78,50 @@ def _title_from(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def _body(text: str, title: str) -> str:
-    body = text.strip()
-    first = body.splitlines()[0] if body else ""
-    if not first.startswith("# "):
-        body = f"# {title}\n\n{body}"
-    return body
+_UNIT_LABELS = {
+    "kk": ("Тағы сұрайды", "Дереккөздер", "TODO: сұрақтың басқаша айтылуы", "TODO: мәтін жауап беретін сұрақ"),
+    "ru": ("Также спрашивают", "Источники", "TODO: тот же вопрос другими словами", "TODO: вопрос, на который отвечает текст"),
+    "en": ("Also asked", "Sources", "TODO: another way to ask this question", "TODO: the question this text answers"),
+}
+
+
+def _body(text: str, title: str, lang: Lang) -> str:
+    """The imported text as answer-unit drafts: each ``##`` section becomes a unit.
+
+    The section heading becomes the unit's question (an educator rewrites it as a
+    real question), and the unit gets ``TODO`` phrasings and the document's first
+    source, so that it cannot be published before someone has reviewed it.
+    """
+    also, sources, todo, question = _UNIT_LABELS[lang]
+    lines = text.strip().splitlines()
+    if lines and lines[0].startswith("# "):
+        title, lines = lines[0][2:].strip() or title, lines[1:]
+    sections: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif line.startswith("#"):  # deeper headings become plain lines of their unit
+            (sections[-1][1] if sections else []).append(line.lstrip("#").strip())
+        elif sections:
+            sections[-1][1].append(line)
+        elif line.strip():
+            sections.append((f"{question}?", [line]))
+    if not sections:
+        sections.append((f"{question}?", []))
+    units = []
+    seen: set[str] = set()
+    for n, (heading, body) in enumerate(sections, 1):
+        anchor = drafts.slugify(heading.removeprefix(question))[:40].strip("-") or f"part-{n}"
+        while anchor in seen:
+            anchor = f"{anchor}-{n}"
+        seen.add(anchor)
+        text_body = "\n".join(body).strip()
+        units.append(
+            f"## {heading} {{#{anchor}}}\n\n{text_body}\n\n{also}:\n"
+            + "".join(f"- {todo}\n" for _ in range(3))
+            + f"\n{sources}: 1"
+        )
+    return f"# {title}\n\n" + "\n\n".join(units)
 
 
 def import_file(
@@ -119,7 +158,7 @@ def import_file(
         lang=lang,
         title=title,
         topics=drafts.topics_for(group_slug, topic),
-        body=_body(text, title),
+        body=_body(text, title, lang),
         sources=(_source(meta),),
     )
     result.doc_id, result.lang = draft.id, lang

@@ -3,6 +3,12 @@
 Only the ``status``, ``reviewed_by`` and ``reviewed_at`` lines change; the new
 version is validated as a published document before it replaces the old one, so
 a document with TODOs, bad sources or the wrong language cannot be published.
+
+A reply quotes a unit in the asker's language, so a unit is served only when its
+kk, ru and en versions are all published. Publishing one language therefore
+checks that the other two are published (or are published with it: pass the
+group, e.g. ``secular-state``, to publish all three at once), and withdrawing one
+language withdraws the group's other versions too.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import yaml
 from bot.curation import files
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, parse_document
+from bot.models import LANGS
 
 
 class PublishError(CorpusError):
@@ -45,6 +52,48 @@ def _doc_id(path: Path) -> str | None:
     except (CorpusError, yaml.YAMLError, OSError, UnicodeDecodeError):
         return None
     return str(meta.get("id")) if isinstance(meta, dict) and meta.get("id") else None
+
+
+def _group_documents(corpus_dir: Path, path: Path) -> list[Path]:
+    """The kk/ru/en files beside ``path`` (a group is a folder)."""
+    return sorted(p for p in path.parent.glob("*.md") if p.name.lower() != "readme.md")
+
+
+def find_documents(corpus_dir: Path, doc_or_group: str) -> list[Path]:
+    """The document with that id, or every document of the group with that name."""
+    folder = corpus_dir / doc_or_group
+    if "/" not in doc_or_group and folder.is_dir() and folder.parent == corpus_dir:
+        paths = _group_documents(corpus_dir, folder / "x.md")
+        if paths:
+            return paths
+    return [find_document(corpus_dir, doc_or_group)]
+
+
+def _missing_translations(path: Path, publishing: set[Path]) -> list[Problem]:
+    """Units of ``path`` whose other-language versions would not be published."""
+    doc, _ = parse_document(path)
+    if doc is None:
+        return []
+    versions: dict[str, set[str]] = {}
+    for other in _group_documents(path.parent.parent, path):
+        if other == path:
+            continue
+        sibling, _ = parse_document(other)
+        if sibling is not None and (sibling.published or other in publishing):
+            versions[sibling.lang] = {u.anchor for u in sibling.units}
+    problems = []
+    for unit in doc.units:
+        missing = [lg for lg in LANGS if lg != doc.lang and unit.anchor not in versions.get(lg, set())]
+        if missing:
+            problems.append(
+                Problem(
+                    path,
+                    f"{{#{unit.anchor}}}",
+                    f"needs a published {'/'.join(missing)} version: publish the whole topic "
+                    f"at once with `kelisim kb publish {doc.group}`",
+                )
+            )
+    return problems
 
 
 def find_document(corpus_dir: Path, doc_id: str) -> Path:
@@ -77,39 +126,62 @@ def _draft_todos(path: Path, known: list[Problem]) -> list[Problem]:
 
 def publish(
     corpus_dir: Path, doc_id: str, reviewer: str, *, today: dt.date | None = None
-) -> StatusChange:
-    """Mark a document published by ``reviewer`` today; refuse if it would be invalid."""
+) -> list[StatusChange]:
+    """Mark a document (or a whole group) published by ``reviewer`` today.
+
+    Nothing changes unless every document would be valid once published and every
+    unit would have its three language versions published.
+    """
     reviewer = " ".join(reviewer.split())
     if not reviewer:
         raise CorpusError("--reviewer must name the person who reviewed the document")
-    path = find_document(corpus_dir, doc_id)
-    text = path.read_text(encoding="utf-8")
-    new = files.update_front_matter(
-        text,
-        {"status": "published", "reviewed_by": reviewer, "reviewed_at": today or dt.date.today()},
-    )
-    with files.staged(path, new) as tmp:
-        _, found = parse_document(tmp)
+    paths = find_documents(corpus_dir, doc_id)
+    fields = {"status": "published", "reviewed_by": reviewer, "reviewed_at": today or dt.date.today()}
+    staged: list[tuple[Path, str, str, list[Problem]]] = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        new = files.update_front_matter(text, fields)
+        with files.staged(path, new) as tmp:
+            _, found = parse_document(tmp)
         problems = [Problem(path, p.field, p.message, p.severity) for p in found]
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise PublishError(path, errors + _draft_todos(path, errors))
-        files.commit(tmp, path, overwrite=True)
-    return StatusChange(
-        path,
-        doc_id,
-        "published",
-        _status(text) != "published",
-        [p for p in problems if p.severity == "warning"],
-    )
-
-
-def unpublish(corpus_dir: Path, doc_id: str) -> StatusChange:
-    """Return a document to ``draft`` (its last review stays on record)."""
-    path = find_document(corpus_dir, doc_id)
-    text = path.read_text(encoding="utf-8")
-    changed = _status(text) != "draft"
-    if changed:
-        with files.staged(path, files.update_front_matter(text, {"status": "draft"})) as tmp:
+        staged.append((path, text, new, problems))
+    for path, _, new, _ in staged:
+        with files.staged(path, new) as tmp:
+            missing = _missing_translations(tmp, set(paths))
+        if missing:
+            raise PublishError(path, missing)
+    changes = []
+    for path, text, new, problems in staged:
+        with files.staged(path, new) as tmp:
             files.commit(tmp, path, overwrite=True)
-    return StatusChange(path, doc_id, "draft", changed)
+        changes.append(
+            StatusChange(
+                path,
+                _doc_id(path) or doc_id,
+                "published",
+                _status(text) != "published",
+                [p for p in problems if p.severity == "warning"],
+            )
+        )
+    return changes
+
+
+def unpublish(corpus_dir: Path, doc_id: str) -> list[StatusChange]:
+    """Return a document and its other-language versions to ``draft``.
+
+    A unit is served only in all three languages, so withdrawing one version
+    withdraws the topic. The last review stays on record.
+    """
+    paths = find_documents(corpus_dir, doc_id)
+    changes = []
+    for path in sorted({p for first in paths for p in _group_documents(corpus_dir, first)}):
+        text = path.read_text(encoding="utf-8")
+        changed = _status(text) != "draft"
+        if changed:
+            with files.staged(path, files.update_front_matter(text, {"status": "draft"})) as tmp:
+                files.commit(tmp, path, overwrite=True)
+        changes.append(StatusChange(path, _doc_id(path) or doc_id, "draft", changed))
+    return changes

@@ -130,7 +130,8 @@ class Engine:
         # on what it wraps (language is still detected on the whole message).
         unwrapped = unwrap(clean.text)
         asked = unwrapped.text or clean.text
-        cyrillic = detect(asked).cyrillic if unwrapped.wrapped else detection.cyrillic
+        written_in = detect(asked) if unwrapped.wrapped else detection
+        cyrillic = written_in.cyrillic
         search_text = cyrillic or asked
         vector = self.embeddings.query_vector(search_text[:MAX_EMBEDDED_CHARS])
         verdict = self.policy.decide(
@@ -148,8 +149,18 @@ class Engine:
         ]
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
+        # Units are matched in the language the question is written in and quoted in
+        # the reply language (they differ when the user forces one with ``--lang``).
         return self._grounded(
-            question, search_text, vector, lang, verdict, notices, explanation, on_draft
+            question,
+            search_text,
+            vector,
+            lang,
+            verdict,
+            notices,
+            explanation,
+            on_draft,
+            written_in.lang,
         )
 
     def _templated(
@@ -177,16 +188,22 @@ class Engine:
         notices: list[str],
         explanation: list[str],
         on_draft: Draft | None = None,
+        search_lang: Lang | None = None,
     ) -> Reply:
         settings = self.settings
+        search_lang = search_lang or lang
         shown = _shown_units(question.history)
         follow = self._follow_up(question, text, lang, shown, explanation)
         if follow is not None:
             units = [follow]
         else:
-            hits = self.retriever.search(vector, lang, settings.top_k, text)
+            hits = self.retriever.search(vector, search_lang, settings.top_k, text)
             if shown and len(text.split()) <= 6:
-                hits = self._with_context(question, text, lang, hits, shown, explanation)
+                hits = self._with_context(question, text, search_lang, hits, shown, explanation)
+            held = [h.unit_id for h in hits if not self._quotable_id(h.unit_id, lang)]
+            if held:  # retrieved text is data: a unit the output rules flag is never quoted
+                explanation.append(f"held back by the output rules: {', '.join(held)}")
+                hits = [h for h in hits if h.unit_id not in held]
             if not hits:
                 return self._no_answer(lang, notices, explanation, [])
             best = hits[0]
@@ -211,10 +228,6 @@ class Engine:
                 and best.score - h.score <= settings.second_unit_margin
             ]
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
-            units = [u for u in units if self._quotable(u)]
-            if not units:
-                explanation.append("every matching unit was held back by the output rules")
-                return self._no_answer(lang, notices, explanation, hits)
         reply = None
         if self._generator is not None:
             reply = self._from_llm(text, lang, units, explanation, on_draft)
@@ -332,14 +345,11 @@ class Engine:
     def _no_answer(
         self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
     ) -> Reply:
-        topics: list[str] = []
-        for hit in hits:
-            unit = self.retriever.unit(hit.unit_id, lang)
-            if unit is not None and unit.title not in topics:
-                topics.append(unit.title)
-        for title in self.retriever.topics(lang):
-            if title not in topics:
-                topics.append(title)
+        topics = [
+            title
+            for group in self.prompts.value(lang, "starter_topics") or []
+            if (title := self.retriever.title(group, lang))
+        ] or self.retriever.topics(lang)
         body = no_answer(self.prompts, lang, topics)
         return Reply(
             Decision.NO_ANSWER,
@@ -362,6 +372,10 @@ class Engine:
             "extractive",
             explanation,
         )
+
+    def _quotable_id(self, unit_id: str, lang: Lang) -> bool:
+        unit = self.retriever.unit(unit_id, lang)
+        return unit is not None and self._quotable(unit)
 
     def _quotable(self, unit: UnitText) -> bool:
         """Retrieved text is data: a unit with a line the output rules flag is never quoted.
@@ -420,9 +434,7 @@ class Engine:
         explanation.extend(checked.reasons)
         if not checked.ok:
             return None
-        sources: list[Source] = []
-        for unit in checked.cited:
-            sources.extend(s for s in unit.sources if s not in sources)
+        sources = _sources_of(checked.cited)
         body = _renumber(checked.text, checked.cited, sources)
         return self._cited_reply(
             lang, body, sources, [u.unit_id for u in checked.cited], "llm", explanation
@@ -444,7 +456,7 @@ class Engine:
             if draft.ok and draft.text != shown:
                 shown = draft.text
                 try:
-                    on_draft(shown)
+                    on_draft(_renumber(shown, draft.cited, _sources_of(draft.cited)))
                 except Exception:  # progress display must never break answering
                     log.exception("draft callback failed")
         if not written.strip():
@@ -461,6 +473,14 @@ class Engine:
 def _shown_units(history: tuple[Turn, ...]) -> list[str]:
     """Units quoted earlier in the conversation, oldest first."""
     return [u for turn in history if turn.role == "assistant" for u in turn.units]
+
+
+def _sources_of(units: list[UnitText]) -> list[Source]:
+    """The sources of ``units``, in order, each once."""
+    sources: list[Source] = []
+    for unit in units:
+        sources.extend(s for s in unit.sources if s not in sources)
+    return sources
 
 
 def _renumber(text: str, cited: list[UnitText], sources: list[Source]) -> str:

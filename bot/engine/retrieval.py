@@ -300,5 +300,9 @@ class Retriever:
         snap = self._current()
         return sorted(title for (_, lg), title in snap.titles.items() if lg == lang)
 
+    def title(self, group: str, lang: Lang) -> str | None:
+        """The title of a topic in ``lang``, if it is served."""
+        return self._current().titles.get((group, lang))
+
     def unit_ids(self) -> list[str]:
         return list(self._current().ids)

@@ -1,4 +1,9 @@
-"""The release gate: thresholds on overall metrics, read from ``evaluation/thresholds.yaml``."""
+"""The release gate: thresholds on metrics, read from ``evaluation/thresholds.yaml``.
+
+``gate_on`` lists the datasets the gate judges (name prefixes such as ``test/``):
+a run may also carry the dev split for comparison, but a release is gated on
+the frozen test split and the external benchmark, never on what was tuned on.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,20 @@ class Check:
     def describe(self) -> str:
         value = "not measured" if self.value is None else f"{self.value:.4g}"
         return f"{self.threshold.metric} = {value} (needs {self.threshold.describe()})"
+
+
+def load_scope(path: Path) -> tuple[str, ...]:
+    """The dataset prefixes the gate judges (empty: the whole run)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
+    scope = data.get("gate_on") if isinstance(data, dict) else None
+    if scope is None:
+        return ()
+    if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
+        raise ConfigurationError(f"{path}: gate_on: a list of dataset names, e.g. [test/, xstest]")
+    return tuple(scope)
 
 
 def load_thresholds(path: Path, known: set[str]) -> list[Threshold]:

@@ -12,7 +12,7 @@ from typing import Any
 from bot.engine import Engine
 from bot.evaluation import metrics
 from bot.evaluation.cases import XSTEST_ATTRIBUTION, Case, LoadProblem, load_datasets
-from bot.evaluation.gate import Check, check, load_thresholds
+from bot.evaluation.gate import Check, check, load_scope, load_thresholds
 from bot.evaluation.rundir import write_run
 from bot.evaluation.runner import CaseResult, run_cases
 
@@ -47,12 +47,15 @@ def evaluate(
 ) -> Outcome:
     """Run ``cases``; with ``out_dir``, write the run folder there."""
     limits = load_thresholds(thresholds, known_metrics()) if thresholds else []
+    scope = load_scope(thresholds) if thresholds else ()
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     results = run_cases(engine, cases, workers=workers, on_result=on_result)
     seconds = time.perf_counter() - clock
     summary = metrics.summarise(results)
-    checks = check(summary["overall"], limits)
+    gated = [r for r in results if r.dataset.startswith(scope)] if scope else []
+    summary["gated_on"] = sorted({r.dataset for r in gated})
+    checks = check(metrics.compute(gated) if gated else summary["overall"], limits)
     if out_dir is not None:
         meta = {
             "datasets": list(datasets) or sorted({c.dataset for c in cases}),

@@ -229,7 +229,7 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         for problem in unit_problems:
             severity = problem.severity if status == "published" else "warning"
             err(problem.where, problem.message, severity)
-        for unit in units:
+        for unit in units if keys else ():  # no sources at all is reported once, above
             for key in unit.source_keys:
                 if key not in keys:
                     err(

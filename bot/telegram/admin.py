@@ -26,7 +26,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.curation import audit, drafts, files
 from bot.curation.importer import SUPPORTED, ImportResult, import_file
-from bot.curation.publishing import PublishError, find_document, publish
+from bot.curation.publishing import PublishError, find_documents, publish
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, load_corpus, parse_document
 from bot.knowledge.index import BuildReport, build_index
@@ -306,7 +306,7 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     doc_id, corpus_dir = args[0], services.settings.corpus_dir
     async with services.curation_lock:
         try:
-            await asyncio.to_thread(find_document, corpus_dir, doc_id)
+            await asyncio.to_thread(find_documents, corpus_dir, doc_id)
             await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
         except PublishError as exc:
             _record(services, user, "publish_refused", doc_id)

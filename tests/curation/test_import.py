@@ -84,8 +84,10 @@ def test_pdf_with_title_metadata(invoke: Invoke, cur_settings: Settings, tmp_pat
     assert post.content.startswith("# Secular State Basics")
     doc, problems = parse_document(cur_settings.corpus_dir / "secular-state-basics" / "en.md")
     assert doc is not None
+    # A draft made of units still to be written: the question and its phrasings are TODOs.
     assert [(p.field, p.severity) for p in problems if "TODO" in p.message] == [
-        ("sources[1].url", "warning")
+        ("sources[1].url", "warning"),
+        ("body", "warning"),
     ]
     assert [(e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
         ("import", "secular-state-basics-en")
@@ -105,9 +107,10 @@ def test_docx_keeps_headings_and_core_properties(
         "accessed": post["sources"][0]["accessed"],
     }
     assert post.content.startswith("# Светское государство")
-    assert "\n## Религиозные объединения\n" in post.content
+    assert "\n## Религиозные объединения {#" in post.content
+    assert "Также спрашивают:\n- TODO" in post.content and "Источники: 1" in post.content
     _, problems = parse_document(cur_settings.corpus_dir / "svetskoe-gosudarstvo" / "ru.md")
-    assert not [p for p in problems if p.severity == "error" or "TODO" in p.message]
+    assert not [p for p in problems if p.severity == "error"]
 
 
 def test_html_title_and_canonical_link(
@@ -133,7 +136,8 @@ def test_txt_and_markdown(invoke: Invoke, cur_settings: Settings, tmp_path: Path
     plain = _doc(cur_settings, "notes-on-faith", "kk")
     assert plain["title"] == "notes on faith"
     assert plain["sources"][0]["title"].startswith("TODO")
-    assert plain.content.startswith("# notes on faith\n\nЗайырлы мемлекетте")
+    assert plain.content.startswith("# notes on faith\n\n## TODO: мәтін жауап беретін сұрақ?")
+    assert "\nЗайырлы мемлекетте" in plain.content
     guide = _doc(cur_settings, "freedom-of-belief", "en")
     assert guide["sources"][0]["title"] == "Freedom of belief"
     assert guide.content.startswith("# Freedom of belief\n") and "## In schools" in guide.content

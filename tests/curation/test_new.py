@@ -18,9 +18,9 @@ from bot.settings import Settings
 @pytest.mark.parametrize(
     ("lang", "title", "heading"),
     [
-        ("kk", "Мектептегі хиджаб", "## Негізгі ой"),
-        ("ru", "Хиджаб в школе", "## Главное"),
-        ("en", "Hijab at school", "## The main point"),
+        ("kk", "Мектептегі хиджаб", "Тағы сұрайды:"),
+        ("ru", "Хиджаб в школе", "Также спрашивают:"),
+        ("en", "Hijab at school", "Also asked:"),
     ],
 )
 def test_new_scaffolds_a_draft(

@@ -11,15 +11,30 @@ from conftest import Invoke
 from bot.knowledge.documents import load_corpus
 from bot.settings import Settings
 
-TEXT = (
+def unit(answer: str, also: str = "Also asked", sources: str = "Sources") -> str:
+    return (
+        f"## What is a secular state? {{#meaning}}\n\n{answer}\n\n{also}:\n"
+        "- what does secular mean\n- secular state?\n- is kz secular\n\n"
+        f"{sources}: 1\n"
+    )
+
+
+TEXT = unit(
     "A secular state keeps religion and government separate. Every citizen may hold any "
-    "belief or none. Religious associations register with the state and follow the law. "
-    "Schools teach secular subjects and do not teach religious rites. "
-) * 5
-RU = (
+    "belief or none. Religious associations register with the state and follow the law."
+)
+RU = unit(
     "Светское государство отделяет религию от власти. Каждый гражданин вправе исповедовать "
-    "любую религию или не исповедовать никакой. "
-) * 12
+    "любую религию или не исповедовать никакой.",
+    "Также спрашивают",
+    "Источники",
+)
+KK = unit(
+    "Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат кез келген дінді ұстануға "
+    "немесе ешқандай дінді ұстанбауға құқылы.",
+    "Тағы сұрайды",
+    "Дереккөздер",
+)
 TODAY = dt.date(2026, 6, 1)
 
 
@@ -58,18 +73,9 @@ def messages(folder: Path) -> set[str]:
 
 
 def complete(folder: Path, group: str = "g") -> None:
-    """The other two languages, so that the group warning stays out of the way."""
+    """The other two languages: a published unit needs all three."""
     write(folder, group, "ru", body=RU)
-    write(
-        folder,
-        group,
-        "kk",
-        body=(
-            "Зайырлы мемлекетте дін мемлекеттен бөлінген. Әр азамат "
-            "кез келген дінді ұстануға құқылы. "
-        )
-        * 14,
-    )
+    write(folder, group, "kk", body=KK)
 
 
 TODO_URL = (
@@ -146,9 +152,10 @@ TODO_TITLE = (
             TEXT,
             "g/en.md: sources[1].accessed: is required (the date the source was checked)",
         ),
-        ({}, RU, "g/en.md: lang: says en but the text reads as ru"),
-        ({}, "Too short to be a document.", "g/en.md: body: 7 words; a document needs 40–3000"),
-        ({}, TEXT[:700], "g/en.md: body: 111 words; aim for 150–500 (warning)"),
+        ({}, RU.replace("Также спрашивают", "Also asked").replace("Источники", "Sources"),
+         "g/en.md: {#meaning}: the answer reads as ru, but the document is en"),
+        ({}, "Too short to be a document.",
+         "g/en.md: body: has no units: write each answer under a `## Question? {#id}`"),
         ({"status": "ready"}, TEXT, "g/en.md: status: must be draft or published, not 'ready'"),
     ],
 )
@@ -157,8 +164,13 @@ def test_document_messages(tmp_path: Path, meta: dict[str, str], body: str, expe
     write(tmp_path, body=body, **meta)
     found = messages(tmp_path)
     assert {m for m in found if m.startswith("g/en.md")} == {expected}
+    # When the en version is invalid, its translations cannot be served either.
     others = found - {expected}
-    assert others <= {"g/kk.md: group: group 'g' has no en version (warning)"}
+    assert others <= {
+        f"g/{lang}.md: {{#meaning}}: has no published en version; a unit is served only in all "
+        "three languages (publish the translation or make this a draft)"
+        for lang in ("kk", "ru")
+    }
 
 
 def test_clean_group_has_no_messages(tmp_path: Path) -> None:
@@ -173,12 +185,13 @@ def test_corpus_messages(tmp_path: Path) -> None:
     write(tmp_path, "c", "en", name="ru")
     found = messages(tmp_path)
     assert "b/en.md: id: duplicate id 'a-en' (also in a/en.md)" in found
-    assert "a/en.md: group: group 'a' has no kk/ru version (warning)" in found
+    assert any(m.startswith("a/en.md: {#meaning}: has no published kk/ru version") for m in found)
     assert "c/ru.md: lang: says en but the file is named ru.md (warning)" in found
 
 
 def test_validate_command_fails_on_errors_only(invoke: Invoke, cur_settings: Settings) -> None:
-    complete(cur_settings.corpus_dir)
+    for lang, body in (("ru", RU), ("kk", KK)):
+        write(cur_settings.corpus_dir, lang=lang, body=body, status="draft")
     write(cur_settings.corpus_dir, sources=TODO_URL, status="draft")
     result = invoke("validate")
     assert result.exit_code == 0, result.output

@@ -30,8 +30,10 @@ def poisoned(
     shutil.copytree(PROJECT_ROOT / "knowledge_base" / "corpus" / "secular-state", corpus / "s")
     doc = corpus / "s" / "en.md"
     text = doc.read_text(encoding="utf-8")
-    head, body = text.split("\n## ", 1)
-    doc.write_text(f"{head}\n{POISON}\n\n## {body}", encoding="utf-8")
+    # Inside the first unit's answer, as a planted line would be.
+    head, first, rest = text.split("\n## ", 2)
+    heading, answer = first.split("\n\n", 1)
+    doc.write_text(f"{head}\n## {heading}\n\n{POISON}{answer}\n## {rest}", encoding="utf-8")
     build_index(make_settings(root / "data", corpus_dir=corpus), embeddings)
     return root, corpus
 
@@ -49,6 +51,7 @@ def test_extractive_answer_never_quotes_the_planted_instruction(
     ):
         reply = engine.answer(Question(question))
         assert "caliphate" not in reply.text.lower()
+        assert "previous instructions" not in reply.text.lower()
     reply = engine.answer(Question("What does it mean that Kazakhstan is a secular state?"))
     assert reply.decision is Decision.ANSWER and reply.sources
 

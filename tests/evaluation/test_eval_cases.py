@@ -91,10 +91,16 @@ def test_xstest_csv_maps_labels_to_acceptable_decisions(tmp_path):
 
 
 def test_real_datasets_load_cleanly():
-    loaded = load_datasets([PROJECT_ROOT / "evaluation" / "datasets"])
+    root = PROJECT_ROOT / "evaluation" / "datasets"
+    loaded = load_datasets([root / "safety", root / "answers"])
     assert loaded.problems == []
-    assert len(loaded.cases) == 558 + 140
-    assert sum(bool(c.must_cite) for c in loaded.cases) == 140
+    splits = {c.dataset.rsplit("/", 1)[0] for c in loaded.cases}
+    assert {"safety/train", "safety/dev", "safety/test", "answers"} <= splits
+    for split in ("dev", "test"):
+        cases = [c for c in loaded.cases if c.dataset.startswith(f"safety/{split}/")]
+        per_lang = {lang: sum(c.lang == lang for c in cases) for lang in ("kk", "ru", "en")}
+        assert min(per_lang.values()) >= 150, (split, per_lang)
+    assert sum(bool(c.units) for c in loaded.cases if c.dataset == "answers/test") >= 250
 
 
 def test_xstest_path_is_beside_the_project():

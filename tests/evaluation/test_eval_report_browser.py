@@ -26,10 +26,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), (
-        "the browser test needs Debian's chromium and chromium-driver: "
-        "apt-get install chromium chromium-driver (.ci/run does this)"
-    )
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        # `make test` installs them wherever the machine allows it (root or sudo).
+        pytest.skip("needs Chromium: sudo apt-get install chromium chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

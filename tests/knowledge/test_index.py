@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.errors import ConfigurationError, IndexBuildError
+from bot.errors import ConfigurationError, IndexBuildError, InvalidCorpusError
 from bot.knowledge import store
 from bot.knowledge.embeddings import CachedEmbeddings, KelisimEmbeddings
 from bot.knowledge.index import build_index
@@ -44,29 +44,32 @@ def test_rebuild_reuses_vectors_and_unchanged_build_does_nothing(
     assert again.status == "unchanged" and again.embedded == 0
 
     doc = small_corpus / "jihad-meaning" / "en.md"
-    doc.write_text(
-        doc.read_text(encoding="utf-8") + "\nA new closing sentence was added "
-        "by an educator today for this test.\n",
-        encoding="utf-8",
-    )
+    text = doc.read_text(encoding="utf-8")
+    doc.write_text(text.replace("\nAlso asked:\n", "\nAlso asked:\n- one more way to ask it\n", 1),
+                   encoding="utf-8")
     changed = build_index(s, embeddings)
     assert changed.status == "built"
-    # Only the changed chunk(s) and the new sentence are embedded again.
-    assert 0 < changed.embedded <= 3
-    assert changed.reused == changed.chunks + changed.sentences - changed.embedded
+    # Only the new phrasing is embedded; every other vector is reused.
+    assert changed.embedded == 1
+    assert changed.reused == changed.units + changed.phrasings - changed.embedded
 
 
-def test_invalid_documents_are_skipped_with_a_message(
+def test_a_corpus_with_invalid_documents_is_not_built(
     tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
 ) -> None:
+    """A broken file must not make its last good version disappear: nothing is built."""
+    s = _settings(tmp_path, small_corpus)
+    first = build_index(s, embeddings)
     bad = small_corpus / "broken" / "en.md"
     bad.parent.mkdir()
     bad.write_text("---\nid: broken-en\nlang: fr\n---\nText\n", encoding="utf-8")
-    report = build_index(_settings(tmp_path, small_corpus), embeddings)
-    assert report.documents == 6
-    messages = [str(p) for p in report.errors]
+    with pytest.raises(InvalidCorpusError) as info:
+        build_index(s, embeddings)
+    messages = [str(p) for p in info.value.problems]
     assert any("broken/en.md: lang: must be one of kk, ru, en" in m for m in messages)
     assert any("broken/en.md: sources: is required" in m for m in messages)
+    assert "broken/en.md" in str(info.value)
+    assert store.read_pointer(store.make_client(s)) == first.generation
 
 
 class _Exploding(KelisimEmbeddings):
@@ -84,6 +87,12 @@ class _Exploding(KelisimEmbeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        self.left -= len(texts)
+        if self.left < 0:
+            raise RuntimeError("disk full")
+        return self.inner.embed_queries(texts)
+
 
 def test_a_failed_build_leaves_the_previous_index_serving(
     tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
@@ -94,12 +103,10 @@ def test_a_failed_build_leaves_the_previous_index_serving(
     before = store.read_pointer(client)
     assert before is not None
     with pytest.raises(IndexBuildError):
-        build_index(s, _Exploding(embeddings, after=40), rebuild=True, client=client)
+        build_index(s, _Exploding(embeddings, after=20), rebuild=True, client=client)
     assert store.read_pointer(client) == before
     names = store.collection_names(client)
-    assert sorted(n for n in names if n.startswith(store.PREFIX)) == sorted(
-        [before.chunks, before.sentences]
-    )
+    assert sorted(n for n in names if n.startswith(store.PREFIX)) == sorted(before.collections)
     engine = Engine(s, embeddings=embeddings, client=client)
     assert engine.answer(Question("Что такое джихад?")).decision is Decision.ANSWER
 
@@ -126,7 +133,7 @@ def test_running_engine_picks_up_a_rebuilt_index(
     build_index(s, embeddings)
     monkeypatch.setattr("bot.engine.retrieval.RELOAD_CHECK_SECONDS", 0.0)
     reply = engine.answer(Question("What does it mean that Kazakhstan is a secular state?"))
-    assert all(not src.id.startswith("secular-state") for src in reply.sources)
+    assert not any(u.startswith("secular-state/") for u in reply.units)
 
 
 @pytest.fixture()
@@ -157,7 +164,8 @@ def test_chroma_server_mode(
     assert not (s.index_dir / "chroma.sqlite3").exists()
     engine = Engine(s, embeddings=embeddings)
     reply = engine.answer(Question("Зайырлы мемлекет деген не?"))
-    assert reply.decision is Decision.ANSWER and reply.sources[0].id == "secular-state-kk"
+    assert reply.decision is Decision.ANSWER and reply.units[0].startswith("secular-state/")
+    assert reply.language == "kk"
     assert build_index(s, embeddings).status == "unchanged"
 
 
@@ -165,3 +173,27 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     s = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ConfigurationError, match="Cannot reach the Chroma server"):
         store.make_client(s)
+
+
+def test_two_builds_at_once_are_refused_clearly(tmp_path: Path, small_corpus: Path) -> None:
+    import fcntl
+
+    s = _settings(tmp_path, small_corpus)
+    s.data_dir.mkdir(parents=True)
+    with open(s.data_dir / "index.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(IndexBuildError, match="another build is running"):
+            build_index(s, _Exploding(None, after=0))  # type: ignore[arg-type]
+
+
+def test_half_built_generations_left_by_a_killed_build_are_removed(
+    tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
+) -> None:
+    s = _settings(tmp_path, small_corpus)
+    build_index(s, embeddings)
+    client = store.make_client(s)
+    client.create_collection(f"{store.PREFIX}20200101000000000000_units")  # a kill -9 leftover
+    report = build_index(s, embeddings, client=client)
+    assert report.status == "unchanged"
+    names = [n for n in store.collection_names(client) if n.startswith(store.PREFIX)]
+    assert sorted(names) == sorted(report.generation.collections)  # type: ignore[union-attr]

@@ -31,8 +31,14 @@ from tests.conftest import make_settings
 
 ADMIN, STUDENT = 7001, 7002
 REAL_CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
-SMALL_CORPUS = ("secular-state/en.md", "religions-in-kazakhstan/en.md")
-UNCOVERED = "What does Buddhism teach about reincarnation?"
+SMALL_CORPUS = tuple(
+    f"{group}/{lang}.md"
+    for group in ("secular-state", "religions-in-kazakhstan")
+    for lang in ("kk", "ru", "en")
+)
+UNCOVERED = "What does the word jihad really mean?"
+# What educators write after reviewing an import: a complete topic in three languages.
+REVIEWED_GROUP = "jihad-meaning"
 BUDDHISM_URL = "https://www.britannica.com/topic/samsara"
 BUDDHISM_HTML = f"""<!doctype html>
 <html lang="en"><head>
@@ -168,39 +174,53 @@ async def test_upload_publish_and_the_running_bot_answers_from_it(
         first = await reply_to(fake, student, UNCOVERED)
         assert "don't cover this yet" in first and "Sources:" not in first
 
+        # An uploaded page becomes a draft made of answer units, never a published text.
         fake.send_document(admin, "buddhism.html", BUDDHISM_HTML.encode(), mime_type="text/html")
         await eventually(lambda: fake.sent_to(ADMIN))
         imported = fake.sent_to(ADMIN)[0].text
         doc_id = "what-buddhism-teaches-about-rebirth-and-reincarnation-en"
         assert f"Draft {doc_id} (en) created from buddhism.html" in imported
-        assert f"/publish {doc_id}" in imported
         assert fake.downloads == ["documents/file_1.html"]
+        draft = (small.corpus_dir / doc_id.removesuffix("-en") / "en.md").read_text()
+        assert "## Rebirth in Buddhist teaching {#rebirth-in-buddhist-teaching}" in draft
+        refused = await reply_to(fake, admin, f"/publish {doc_id}")
+        assert "cannot be published yet" in refused and "TODO" in refused
 
-        fake.send_text(admin, f"/publish {doc_id}")
+        # Educators complete a topic in kk, ru and en; /publish serves all three.
+        for lang in ("kk", "ru", "en"):
+            target = small.corpus_dir / REVIEWED_GROUP / f"{lang}.md"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = (REAL_CORPUS / REVIEWED_GROUP / f"{lang}.md").read_text(encoding="utf-8")
+            target.write_text(text.replace("status: published", "status: draft"), "utf-8")
+        fake.send_text(admin, f"/publish {REVIEWED_GROUP}")
         await eventually(lambda: any("Done:" in t for t in texts_to(fake, ADMIN)))
         who = "telegram:" + hashed(small, ADMIN)[:8]
         assert services.admins == {ADMIN}
-        assert any(f"Published {doc_id} (reviewer: {who})" in t for t in texts_to(fake, ADMIN))
-        assert "answers from 3 documents" in texts_to(fake, ADMIN)[-1]
+        assert any(f"Published {REVIEWED_GROUP}" in t for t in texts_to(fake, ADMIN))
+        assert "answers from 9 documents" in texts_to(fake, ADMIN)[-1]
 
         again = fake.sent_to(STUDENT)
         fake.send_text(student, UNCOVERED)
         await eventually(lambda: len(fake.sent_to(STUDENT)) == len(again) + 1)
         answer = fake.sent_to(STUDENT)[-1]
-        assert "Sources:" in answer.text and "rebirth" in answer.text
-        assert f'<a href="{BUDDHISM_URL}">' in answer.raw
+        assert "Sources:" in answer.text and "jihad" in answer.text.lower()
+        assert '<a href="https://' in answer.raw
 
         # A build made elsewhere (`kb unpublish --build`) reaches the running bot too.
-        await asyncio.to_thread(unpublish, small.corpus_dir, doc_id)
+        await asyncio.to_thread(unpublish, small.corpus_dir, f"{REVIEWED_GROUP}-en")
         await asyncio.to_thread(build_index, small, embeddings)
         await asyncio.sleep(RELOAD_CHECK_SECONDS + 0.5)
         withdrawn = await reply_to(fake, student, UNCOVERED)
-        assert "don't cover this yet" in withdrawn
+        assert "don't cover this yet" in withdrawn or "Did you mean" in withdrawn
 
-    document = (small.corpus_dir / doc_id.removesuffix("-en") / "en.md").read_text()
+    document = (small.corpus_dir / REVIEWED_GROUP / "en.md").read_text()
     assert f"reviewed_by: {json.dumps(who)}" in document or f"reviewed_by: {who}" in document
     entries = [(e.action, e.document, e.who) for e in read(small.data_dir)]
-    assert entries == [("import", doc_id, who), ("publish", doc_id, who)]
+    assert entries[0] == ("import", doc_id, who)
+    assert ("publish_refused", doc_id, who) in entries
+    assert {e for e in entries if e[0] == "publish"} == {
+        ("publish", REVIEWED_GROUP, who)
+    }
     assert str(ADMIN) not in (small.data_dir / AUDIT_FILE).read_text()
 
 

@@ -56,7 +56,25 @@ async def test_question_answered_in_its_language_with_linked_sources(
     assert heading in answer.text
     assert re.search(r'\[1\] <a href="https://[^"]+">', answer.raw)
     assert fake.calls_of("sendChatAction")[0]["action"] == "typing"
-    assert {b["callback_data"].split(":")[0] for b in answer.buttons()} == {"vote", "src"}
+    assert {b["callback_data"].split(":")[0] for b in answer.buttons()} == {"vote", "src", "ask"}
+
+
+async def test_a_next_question_button_answers_that_unit(fake, bot_settings, engine):
+    user = fake.user(2050, "Aru", "ru")
+    async with bot_for(bot_settings, engine):
+        fake.send_text(user, QUESTIONS["ru"][0])
+        await eventually(lambda: fake.sent_to(2050))
+        await settle(fake)
+        [answer] = fake.sent_to(2050)
+        offered = [b for b in answer.buttons() if b["callback_data"].startswith("ask:")]
+        assert 2 <= len(offered) <= 3
+        assert all(not re.search("[A-Za-z]{4}", b["text"]) for b in offered)  # in Russian
+        fake.press(user, answer, offered[0]["callback_data"])
+        await eventually(lambda: len(fake.sent_to(2050)) == 2)
+        await settle(fake)
+    picked = fake.sent_to(2050)[1]
+    assert picked.text.startswith(offered[0]["text"].rstrip("…"))
+    assert "Источники:" in picked.text
 
 
 async def test_chosen_language_wins_on_a_short_message(fake, bot_settings, engine):
@@ -101,7 +119,7 @@ async def test_crisis_message_gets_helplines_and_no_rating_buttons(fake, bot_set
         fake.send_text(user, "I want to kill myself")
         await eventually(lambda: fake.sent_to(2400))
     [reply] = fake.sent_to(2400)
-    assert "150" in reply.text and "112" in reply.text
+    assert "111" in reply.text and "112" in reply.text
     assert reply.buttons() == []
 
 

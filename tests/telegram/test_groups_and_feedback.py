@@ -37,7 +37,7 @@ async def test_crisis_in_a_group_invites_to_a_private_chat(fake, bot_settings, e
         fake.send_text(asel, "@kelisim_test_bot I want to kill myself", chat=chat)
         await eventually(lambda: fake.sent_to(GROUP))
     [reply] = fake.sent_to(GROUP)
-    assert "150" in reply.text
+    assert "111" in reply.text
     assert "This is a group chat" in reply.text
     assert reply.buttons() == [
         {"text": "Write to me privately", "url": "https://t.me/kelisim_test_bot"}

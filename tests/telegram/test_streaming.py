@@ -49,4 +49,4 @@ async def test_llm_answer_streams_by_edits_and_ends_guarded(
     assert answer.edits <= elapsed / 1.0 + 2  # about one edit a second at most
     assert "▍" not in answer.text and "lottery" not in answer.text
     assert "[1]" in answer.text
-    assert {b["callback_data"].split(":")[0] for b in answer.buttons()} == {"vote", "src"}
+    assert {b["callback_data"].split(":")[0] for b in answer.buttons()} == {"vote", "src", "ask"}
