@@ -28,7 +28,6 @@ from bot.knowledge.units import parse_units
 from bot.models import Question
 from bot.settings import PROJECT_ROOT, get_settings
 
-
 SYNTHETIC_DOCUMENTS = 400  # 2,000 units and 8,000 phrasings
 
 
@@ -41,10 +40,10 @@ def _join_documents(docs: list[LCDocument]) -> str:
 
 
 def _questions() -> list[str]:
-    folder = PROJECT_ROOT / "evaluation" / "datasets"
+    folder = PROJECT_ROOT / "evaluation" / "datasets" / "answers"
     rows = [
         json.loads(line)
-        for path in sorted((folder / "retrieval").glob("*.jsonl"))
+        for path in sorted(folder.glob("dev*.jsonl"))
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]

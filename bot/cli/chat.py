@@ -129,7 +129,5 @@ def chat(
             )
         _show(reply, explain)
         offered, offered_lang = reply.suggestions, reply.language
-        history.extend(
-            [Turn("user", text), Turn("assistant", reply.body, tuple(reply.units))]
-        )
+        history.extend([Turn("user", text), Turn("assistant", reply.body, tuple(reply.units))])
         del history[: max(0, len(history) - s.history_turns)]

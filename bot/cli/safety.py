@@ -34,9 +34,7 @@ def train(
     table.add_row("dev examples (thresholds)", str(report.dev))
     table.add_row("classes (decision/category)", str(report.classes))
     table.add_row("temperature", f"{report.temperature:.2f}")
-    table.add_row(
-        "thresholds", ", ".join(f"{k} {v:.2f}" for k, v in report.thresholds.items())
-    )
+    table.add_row("thresholds", ", ".join(f"{k} {v:.2f}" for k, v in report.thresholds.items()))
     if report.dev:
         table.add_row("dev: exact decision (classifier alone)", f"{report.dev_exact:.1%}")
         table.add_row("dev: harmful blocked", f"{report.dev_harmful_blocked:.1%}")

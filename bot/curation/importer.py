@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.models import Lang
 from bot.curation import drafts
 from bot.curation.metadata import FileMetadata, read_metadata
 from bot.errors import CorpusError
 from bot.language import detect
+from bot.models import Lang
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,24 @@ def _title_from(text: str) -> str:
 
 
 _UNIT_LABELS = {
-    "kk": ("Тағы сұрайды", "Дереккөздер", "TODO: сұрақтың басқаша айтылуы", "TODO: мәтін жауап беретін сұрақ"),
-    "ru": ("Также спрашивают", "Источники", "TODO: тот же вопрос другими словами", "TODO: вопрос, на который отвечает текст"),
-    "en": ("Also asked", "Sources", "TODO: another way to ask this question", "TODO: the question this text answers"),
+    "kk": (
+        "Тағы сұрайды",
+        "Дереккөздер",
+        "TODO: сұрақтың басқаша айтылуы",
+        "TODO: мәтін жауап беретін сұрақ",
+    ),
+    "ru": (
+        "Также спрашивают",
+        "Источники",
+        "TODO: тот же вопрос другими словами",
+        "TODO: вопрос, на который отвечает текст",
+    ),
+    "en": (
+        "Also asked",
+        "Sources",
+        "TODO: another way to ask this question",
+        "TODO: the question this text answers",
+    ),
 }
 
 

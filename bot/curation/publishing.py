@@ -83,7 +83,9 @@ def _missing_translations(path: Path, publishing: set[Path]) -> list[Problem]:
             versions[sibling.lang] = {u.anchor for u in sibling.units}
     problems = []
     for unit in doc.units:
-        missing = [lg for lg in LANGS if lg != doc.lang and unit.anchor not in versions.get(lg, set())]
+        missing = [
+            lg for lg in LANGS if lg != doc.lang and unit.anchor not in versions.get(lg, set())
+        ]
         if missing:
             problems.append(
                 Problem(
@@ -136,7 +138,11 @@ def publish(
     if not reviewer:
         raise CorpusError("--reviewer must name the person who reviewed the document")
     paths = find_documents(corpus_dir, doc_id)
-    fields = {"status": "published", "reviewed_by": reviewer, "reviewed_at": today or dt.date.today()}
+    fields: dict[str, str | dt.date | None] = {
+        "status": "published",
+        "reviewed_by": reviewer,
+        "reviewed_at": today or dt.date.today(),
+    }
     staged: list[tuple[Path, str, str, list[Problem]]] = []
     for path in paths:
         text = path.read_text(encoding="utf-8")

@@ -167,16 +167,7 @@ class Engine:
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
     ) -> Reply:
         text = templated(self.prompts, verdict.decision, verdict.category, lang)
-        text = _with_notices(text, notices)
-        return Reply(
-            verdict.decision,
-            verdict.category,
-            lang,
-            text,
-            body=text,
-            notices=notices,
-            explanation=explanation,
-        )
+        return _plain(verdict.decision, verdict.category, lang, text, notices, explanation)
 
     def _grounded(
         self,
@@ -325,22 +316,15 @@ class Engine:
         self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
     ) -> Reply:
         floor = self.settings.clarify_threshold - CLARIFY_SPREAD
-        suggestions = []
+        suggestions: list[Suggestion] = []
         for hit in hits:
             unit = self.retriever.unit(hit.unit_id, lang)
             if unit is not None and hit.score >= floor and len(suggestions) < CLARIFY_MAX:
                 suggestions.append(Suggestion(unit.unit_id, unit.question))
         body = clarify(self.prompts, lang, suggestions)
-        return Reply(
-            Decision.CLARIFY,
-            "did_you_mean",
-            lang,
-            _with_notices(body, notices),
-            body=body,
-            notices=notices,
-            explanation=explanation,
-            suggestions=suggestions,
-        )
+        reply = _plain(Decision.CLARIFY, "did_you_mean", lang, body, notices, explanation)
+        reply.suggestions = suggestions
+        return reply
 
     def _no_answer(
         self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
@@ -351,15 +335,7 @@ class Engine:
             if (title := self.retriever.title(group, lang))
         ] or self.retriever.topics(lang)
         body = no_answer(self.prompts, lang, topics)
-        return Reply(
-            Decision.NO_ANSWER,
-            "uncovered",
-            lang,
-            _with_notices(body, notices),
-            body=body,
-            notices=notices,
-            explanation=explanation,
-        )
+        return _plain(Decision.NO_ANSWER, "uncovered", lang, body, notices, explanation)
 
     def _extractive(self, lang: Lang, units: list[UnitText], explanation: list[str]) -> Reply:
         composition = compose(units)
@@ -385,7 +361,8 @@ class Engine:
         """
         verdict = self._quotable_cache.get(unit.body)
         if verdict is None:
-            claims = "\n".join(l for l in unit.body.splitlines() if l not in set(unit.examples))
+            examples = set(unit.examples)
+            claims = "\n".join(x for x in unit.body.splitlines() if x not in examples)
             verdict = all(self.policy.check_output(s) is None for s in claims.splitlines() if s)
             if len(self._quotable_cache) < 100_000:  # corpus units: a bounded set
                 self._quotable_cache[unit.body] = verdict
@@ -468,6 +445,26 @@ class Engine:
         return Engine(
             self.settings.model_copy(update=changes), embeddings=self.embeddings, client=self.client
         )
+
+
+def _plain(
+    decision: Decision,
+    category: str,
+    lang: Lang,
+    body: str,
+    notices: list[str],
+    explanation: list[str],
+) -> Reply:
+    """A reply that quotes nothing (templates, "did you mean", "not covered")."""
+    return Reply(
+        decision,
+        category,
+        lang,
+        _with_notices(body, notices),
+        body=body,
+        notices=notices,
+        explanation=explanation,
+    )
 
 
 def _shown_units(history: tuple[Turn, ...]) -> list[str]:

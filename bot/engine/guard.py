@@ -17,8 +17,8 @@ import numpy as np
 
 from bot.engine.prompts import Prompts
 from bot.engine.retrieval import UnitText
-from bot.knowledge.sentences import split_sentences
 from bot.knowledge.embeddings import KelisimEmbeddings
+from bot.knowledge.sentences import split_sentences
 from bot.models import LANGS, Lang
 from bot.safety import normalize
 from bot.safety.policy import SafetyPolicy

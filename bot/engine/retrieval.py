@@ -22,7 +22,6 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-
 from typing import Any
 
 import chromadb
@@ -239,13 +238,17 @@ class Retriever:
         if query_text and lang in snap.lexical:
             vectorizer, matrix = snap.lexical[lang]
             lexical = (matrix @ vectorizer.transform([query_text]).T).toarray().ravel()
-        score = (
-            PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
-        )
+        score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
         rounded = np.round(score.astype(np.float64), _DECIMALS)
         order = sorted(range(n), key=lambda i: (-rounded[i], snap.ids[i]))[:k]
         return [
-            Hit(snap.ids[i], float(rounded[i]), float(phrasing[i]), float(text[i]), float(lexical[i]))
+            Hit(
+                snap.ids[i],
+                float(rounded[i]),
+                float(phrasing[i]),
+                float(text[i]),
+                float(lexical[i]),
+            )
             for i in order
         ]
 

@@ -33,7 +33,7 @@ HEADLINE = {
     "citation_validity": "Sources belong to the quoted unit",
     "groundedness": "LLM sentences supported (groundedness)",
     "counterfactual_consistency": "Counterfactual consistency",
-    "clarify_rate": "Legitimate questions answered \"Did you mean…?\"",
+    "clarify_rate": 'Legitimate questions answered "Did you mean…?"',
     "no_answer_rate": "Legitimate questions not covered",
     "unit_hit_at_1": "Answer unit hit@1",
     "unit_hit_at_3": "Answer unit hit@3",

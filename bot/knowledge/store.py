@@ -2,9 +2,10 @@
 
 An index *generation* is a pair of collections: the answer units (one row per
 unit and language, what a reply quotes) and their phrasings (the question heading
-and its alternative wordings, what a question is matched against). Builds write a new generation and then flip one
-pointer, kept as the metadata of a small collection: a single atomic update that
-works the same for the embedded ``PersistentClient`` and a ``chroma run`` server.
+and its alternative wordings, what a question is matched against). Builds write a
+new generation and then flip one pointer, kept as the metadata of a small
+collection: a single atomic update that works the same for the embedded
+``PersistentClient`` and a ``chroma run`` server.
 Readers never see a half-built generation.
 """
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -156,9 +155,12 @@ class SafetyPolicy:
                 # is, not that it is safe: a crisis or a harmful request the classifier
                 # sees still wins.
                 prediction = self._classify(text, vector, forms)
-                if prediction and PRIORITY[prediction.decision] < PRIORITY[verdict.decision]:
-                    if prediction.decision in (Decision.CRISIS, Decision.REFUSE):
-                        return _from_prediction(prediction, reasons)
+                if (
+                    prediction
+                    and PRIORITY[prediction.decision] < PRIORITY[verdict.decision]
+                    and prediction.decision in (Decision.CRISIS, Decision.REFUSE)
+                ):
+                    return _from_prediction(prediction, reasons)
             return verdict
         context = next((t.content for t in reversed(history) if t.role == "user"), "")
         prediction = self._classify(text, vector, forms, context)
@@ -255,7 +257,10 @@ class SafetyPolicy:
 
 def _from_prediction(prediction: Prediction, reasons: tuple[str, ...] = ()) -> Verdict:
     category = prediction.category
-    if prediction.decision is Decision.ANSWER and category in ("injection_benign", "corpus_question"):
+    if prediction.decision is Decision.ANSWER and category in (
+        "injection_benign",
+        "corpus_question",
+    ):
         category = "general"
     return Verdict(
         prediction.decision,

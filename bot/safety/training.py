@@ -152,13 +152,16 @@ def vectors_for(
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **cache)
+            np.savez(tmp, **cache)  # type: ignore[arg-type]
             tmp.replace(path)
     return np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
 
 def train(
-    settings: Settings, embeddings: KelisimEmbeddings, *, root: Path = SAFETY_DATA,
+    settings: Settings,
+    embeddings: KelisimEmbeddings,
+    *,
+    root: Path = SAFETY_DATA,
     out: Path | None = None,
 ) -> TrainReport:
     """Fit, calibrate, choose thresholds on dev, and write the model file."""
@@ -186,8 +189,15 @@ def train(
     path = out or settings.safety_dir / MODEL_FILE
     clf.save(path)
     report = TrainReport(
-        len(train_set), len(dev_set), len(clf.classes), clf.temperature, clf.thresholds,
-        0.0, 0.0, 0.0, path,
+        len(train_set),
+        len(dev_set),
+        len(clf.classes),
+        clf.temperature,
+        clf.thresholds,
+        0.0,
+        0.0,
+        0.0,
+        path,
     )
     if dev_set:
         _score(report, clf, x_dev, dev_set)

@@ -15,26 +15,32 @@ _CLAUSE = re.compile(r"(?<=[.!?:;\n])\s+|\s*[\n]+\s*|(?<=[.!?])(?=\S)")
 
 _PATTERNS = [
     # English
-    r"\b(ignore|disregard|forget|override|bypass|drop|skip)\b.{0,50}\b(instructions?|rules?|guidelines?|prompts?|restrictions?|filters?|polic(y|ies)|safety|programming|training|limits?)\b",
+    r"\b(ignore|disregard|forget|override|bypass|drop|skip)\b.{0,50}"
+    r"\b(instructions?|rules?|guidelines?|prompts?|restrictions?|filters?|polic(y|ies)|safety"
+    r"|programming|training|limits?)\b",
     r"\byou are (now|no longer)\b",
     r"\bfrom now on\b",
-    r"\b(act|behave|respond|answer|reply|talk|speak) (as|like) (an? )?(dan|unfiltered|uncensored|evil|free|jailbroken|different)\b",
+    r"\b(act|behave|respond|answer|reply|talk|speak) (as|like) (an? )?"
+    r"(dan|unfiltered|uncensored|evil|free|jailbroken|different)\b",
     r"\b(pretend|imagine) (that )?you (are|have) (no|an? (unfiltered|uncensored|evil))\b",
     r"\b(dan|do anything now|developer mode|dev mode|god mode|jailbreak(ed)?|jailbroken)\b",
     r"\b(system|admin|developer|root) (override|prompt|message|mode|note|command)\b",
     r"\bno (rules|restrictions|filters|limits|censorship)\b",
     r"\b(new|updated) (rules|instructions)\b",
     # Russian
-    r"(игнорир|проигнорир|забудь|забыть|отключи|обойди|не обращай внимания|отмени|сбрось).{0,50}(инструкци|правил|ограничени|фильтр|промпт|настрой|запрет)",
+    r"(игнорир|проигнорир|забудь|забыть|отключи|обойди|не обращай внимания|отмени|сбрось).{0,50}"
+    r"(инструкци|правил|ограничени|фильтр|промпт|настрой|запрет)",
     r"(теперь|отныне|с этого момента) ты\b",
     r"(ты больше не|ты теперь)\b",
-    r"(режим разработчика|без (правил|ограничений|цензуры|фильтров)|системн\w* (промпт|команд|сообщени|override)|джейлбрейк)",
+    r"(режим разработчика|без (правил|ограничений|цензуры|фильтров)"
+    r"|системн\w* (промпт|команд|сообщени|override)|джейлбрейк)",
     r"(притворись|представь),? что (у тебя нет|ты без)",
     # Kazakh
     r"(ереже|нұсқау|нұсқаулық|шектеу|сүзгі|промпт)\w*.{0,40}(ұмыт|елеме|өшір|айналып|қолданба|бұз)",
     r"(ұмыт|елеме|өшір).{0,30}(ереже|нұсқау|шектеу)",
     r"(енді|бүгіннен бастап|қазірден бастап) сен\b",
-    r"(ешқандай (ереже|шектеу)\w*сіз|шектеусіз|ережесіз|жүйелік (промпт|команда|хабарлама)|әзірлеуші режимі)",
+    r"(ешқандай (ереже|шектеу)\w*сіз|шектеусіз|ережесіз"
+    r"|жүйелік (промпт|команда|хабарлама)|әзірлеуші режимі)",
 ]
 _WRAPPER = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 # Glue words left between a wrapper and the real question ("now answer:", "ok so").

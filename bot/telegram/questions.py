@@ -25,7 +25,7 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ContextTypes
 
-from bot.models import Decision, Question, Reply
+from bot.models import Decision, Lang, Question, Reply
 from bot.telegram import keyboards
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.drafts import DraftMessage

@@ -11,6 +11,7 @@ from conftest import Invoke
 from bot.knowledge.documents import load_corpus
 from bot.settings import Settings
 
+
 def unit(answer: str, also: str = "Also asked", sources: str = "Sources") -> str:
     return (
         f"## What is a secular state? {{#meaning}}\n\n{answer}\n\n{also}:\n"
@@ -152,10 +153,16 @@ TODO_TITLE = (
             TEXT,
             "g/en.md: sources[1].accessed: is required (the date the source was checked)",
         ),
-        ({}, RU.replace("Также спрашивают", "Also asked").replace("Источники", "Sources"),
-         "g/en.md: {#meaning}: the answer reads as ru, but the document is en"),
-        ({}, "Too short to be a document.",
-         "g/en.md: body: has no units: write each answer under a `## Question? {#id}`"),
+        (
+            {},
+            RU.replace("Также спрашивают", "Also asked").replace("Источники", "Sources"),
+            "g/en.md: {#meaning}: the answer reads as ru, but the document is en",
+        ),
+        (
+            {},
+            "Too short to be a document.",
+            "g/en.md: body: has no units: write each answer under a `## Question? {#id}`",
+        ),
         ({"status": "ready"}, TEXT, "g/en.md: status: must be draft or published, not 'ready'"),
     ],
 )

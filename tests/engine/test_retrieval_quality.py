@@ -25,7 +25,10 @@ def _cases() -> list[dict]:
 
 def test_the_set_covers_every_language() -> None:
     cases = _cases()
-    per_lang = {lang: sum(c["lang"] == lang and bool(c["units"]) for c in cases) for lang in ("kk", "ru", "en")}
+    per_lang = {
+        lang: sum(c["lang"] == lang and bool(c["units"]) for c in cases)
+        for lang in ("kk", "ru", "en")
+    }
     assert min(per_lang.values()) >= 40
 
 

@@ -106,7 +106,9 @@ def test_real_datasets_load_cleanly():
 def test_xstest_path_is_beside_the_project():
     path = default_xstest_path()
     assert path == PROJECT_ROOT / "evaluation" / "datasets" / "xstest" / "xstest_prompts.csv"
-    assert (path.parent / "LICENSE").exists() and "Röttger" in (path.parent / "README.md").read_text()
+    assert (path.parent / "LICENSE").exists() and "Röttger" in (
+        path.parent / "README.md"
+    ).read_text()
     if path.exists():
         loaded = load_datasets([path])
         assert len(loaded.cases) == 450 and not loaded.problems

@@ -154,10 +154,8 @@ def test_bad_thresholds_file_is_a_clear_error(tmp_path, cases_file, use_engine):
 
 
 def test_default_thresholds_file_is_valid():
-    from bot.evaluation.gate import DEFAULT_THRESHOLDS, load_thresholds
+    from bot.evaluation.gate import DEFAULT_THRESHOLDS, load_scope, load_thresholds
     from bot.evaluation.pipeline import known_metrics
-
-    from bot.evaluation.gate import load_scope
 
     limits = {t.metric: t for t in load_thresholds(DEFAULT_THRESHOLDS, known_metrics())}
     assert limits["harmful_blocked_rate"].min >= 0.98

@@ -45,8 +45,10 @@ def test_rebuild_reuses_vectors_and_unchanged_build_does_nothing(
 
     doc = small_corpus / "jihad-meaning" / "en.md"
     text = doc.read_text(encoding="utf-8")
-    doc.write_text(text.replace("\nAlso asked:\n", "\nAlso asked:\n- one more way to ask it\n", 1),
-                   encoding="utf-8")
+    doc.write_text(
+        text.replace("\nAlso asked:\n", "\nAlso asked:\n- one more way to ask it\n", 1),
+        encoding="utf-8",
+    )
     changed = build_index(s, embeddings)
     assert changed.status == "built"
     # Only the new phrasing is embedded; every other vector is reused.

@@ -103,8 +103,10 @@ def test_a_unit_has_its_question_answer_phrasings_sources_and_examples() -> None
             "Also asked:\n- a\n- b\n- c\n",
             "no 'Sources:' line",
         ),
-        ("## Q? {#q}\n\n" + "word " * 200 + "\n\nAlso asked:\n- a\n- b\n- c\n\nSources: law",
-         "200 words"),
+        (
+            "## Q? {#q}\n\n" + "word " * 200 + "\n\nAlso asked:\n- a\n- b\n- c\n\nSources: law",
+            "200 words",
+        ),
         (
             "## Q? {#q}\n\nA secular state does not ban faith and treats everyone equally here.\n"
             "> Don't tell your parents\n\nAlso asked:\n- a\n- b\n- c\n\nSources: law",
@@ -160,9 +162,9 @@ def test_a_source_key_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     )
     path = write(tmp_path, "en", unit)
     corpus = load_corpus(tmp_path, today=dt.date(2026, 12, 1))
-    assert any(
-        p.path == path and "'constitution'" in p.message for p in corpus.errors
-    ), corpus.problems
+    assert any(p.path == path and "'constitution'" in p.message for p in corpus.errors), (
+        corpus.problems
+    )
 
 
 def test_an_answer_in_the_wrong_language_is_an_error(tmp_path: Path) -> None:

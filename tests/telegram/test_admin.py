@@ -218,9 +218,7 @@ async def test_upload_publish_and_the_running_bot_answers_from_it(
     entries = [(e.action, e.document, e.who) for e in read(small.data_dir)]
     assert entries[0] == ("import", doc_id, who)
     assert ("publish_refused", doc_id, who) in entries
-    assert {e for e in entries if e[0] == "publish"} == {
-        ("publish", REVIEWED_GROUP, who)
-    }
+    assert {e for e in entries if e[0] == "publish"} == {("publish", REVIEWED_GROUP, who)}
     assert str(ADMIN) not in (small.data_dir / AUDIT_FILE).read_text()
 
 
