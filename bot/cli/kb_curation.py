@@ -109,6 +109,11 @@ def import_files(
             continue
         audit.record(s.data_dir, "import", result.doc_id)
         todo = f" [yellow](fill in: {', '.join(result.todo)})[/]" if result.todo else ""
+        if result.duplicates:
+            todo += (
+                f" [yellow](topic {escape(result.duplicates)} already exists: this draft "
+                "was created beside it — merge what is new into it, or keep it as a new topic)[/]"
+            )
         console.print(
             f"[green]imported[/] {escape(str(file))} → {escape(str(result.path))} "
             f"({result.doc_id}, {result.lang}){todo}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.curation import drafts
@@ -35,6 +35,7 @@ class ImportResult:
     lang: str = ""
     error: str = ""
     todo: list[str] = field(default_factory=list)
+    duplicates: str = ""  # the existing topic whose name the file's title matched
 
     @property
     def ok(self) -> bool:
@@ -176,6 +177,14 @@ def import_file(
         body=_body(text, title, lang),
         sources=(_source(meta),),
     )
+    if draft.path_in(corpus_dir).exists():
+        # A leaflet on a topic we already have: a new draft beside it, never an overwrite.
+        result.duplicates = draft.group
+        for n in range(2, 1000):
+            candidate = replace(draft, group=f"{draft.group}-{n}")
+            if not candidate.path_in(corpus_dir).exists():
+                draft = candidate
+                break
     result.doc_id, result.lang = draft.id, lang
     result.todo = [
         name

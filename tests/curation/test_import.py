@@ -175,6 +175,22 @@ def test_import_never_overwrites(invoke: Invoke, cur_settings: Settings, tmp_pat
     target = cur_settings.corpus_dir / "same-title" / "en.md"
     target.write_text("edited by an educator", encoding="utf-8")
     result = invoke("import", str(pdf))
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 0 and "already exists" in result.output
     assert target.read_text(encoding="utf-8") == "edited by an educator"
     assert sorted(p.name for p in target.parent.iterdir()) == ["en.md"]
+    assert (cur_settings.corpus_dir / "same-title-2" / "en.md").exists()
+
+
+def test_a_page_on_an_existing_topic_becomes_a_new_draft_beside_it(
+    invoke: Invoke, cur_settings: Settings, tmp_path: Path
+) -> None:
+    page = make_html(tmp_path / "page.html")
+    assert invoke("import", str(page), "--group", "secular-state").exit_code == 0
+    existing = cur_settings.corpus_dir / "secular-state" / "kk.md"
+    before = existing.read_text(encoding="utf-8")
+    result = invoke("import", str(page), "--group", "secular-state")
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "topic secular-state already exists" in output and "secular-state-2-kk" in output
+    assert existing.read_text(encoding="utf-8") == before
+    assert (cur_settings.corpus_dir / "secular-state-2" / "kk.md").exists()

@@ -185,3 +185,17 @@ def test_ask_json_prints_exactly_one_object(settings, monkeypatch) -> None:  # t
     assert set(data["sources"][0]) == {"id", "title", "url", "lang"}
     assert data["units"][0].startswith("secular-state/")
     assert set(data["suggestions"][0]) == {"unit", "question"}
+
+
+@pytest.mark.parametrize(
+    "text", ["\u3164", "\u3164\u115f\u3164", "a a a a a a a a", "ok ok ok ok ok"]
+)
+def test_blank_or_repeated_filler_is_unclear_not_harmful(engine: Engine, text: str) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.NO_ANSWER and reply.category == "empty"
+
+
+def test_lone_surrogates_never_break_the_engine(engine: Engine) -> None:
+    reply = engine.answer(Question("What is a secular state?\ud800 \udfff"))
+    assert reply.decision in (Decision.ANSWER, Decision.CLARIFY)
+    reply.text.encode("utf-8")  # what every front end does with it
