@@ -164,6 +164,7 @@ async def test_reset_privacy_and_about(fake, bot_settings, engine):
         await eventually(lambda: len(fake.sent_to(2700)) == 4)
     privacy, about = fake.sent_to(2700)[2:]
     assert "30 days" in privacy.text and "/forget" in privacy.text
+    assert "question my sources cannot answer is kept" in privacy.text  # the notice is true
     assert "educator" in about.text
 
 
