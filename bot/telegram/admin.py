@@ -26,7 +26,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.curation import audit, drafts, files
 from bot.curation.importer import SUPPORTED, ImportResult, import_file
-from bot.curation.publishing import PublishError, find_documents, publish
+from bot.curation.publishing import PublishError, find_documents, publish, unpublish
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, load_corpus, parse_document
 from bot.knowledge.index import BuildReport, build_index
@@ -39,7 +39,7 @@ from bot.telegram.services import Services, services_of
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("drafts", "publish", "gaps", "feedback", "stats")
+COMMANDS = ("drafts", "publish", "unpublish", "gaps", "feedback", "stats")
 # Telegram lets bots download files up to this size.
 MAX_DOWNLOAD = 20 * 1024 * 1024
 SHOWN_DRAFTS = 30
@@ -63,6 +63,7 @@ def add_handlers(
     for name, callback in (
         ("drafts", on_drafts),
         ("publish", on_publish),
+        ("unpublish", on_unpublish),
         ("gaps", on_gaps),
         ("feedback", on_feedback),
         ("stats", on_stats),
@@ -307,7 +308,7 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     async with services.curation_lock:
         try:
             await asyncio.to_thread(find_documents, corpus_dir, doc_id)
-            await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
+            changes = await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
         except PublishError as exc:
             _record(services, user, "publish_refused", doc_id)
             await _send(
@@ -320,7 +321,8 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         except CorpusError:
             await _send(message, texts.get(lang, "admin_not_found", doc_id=doc_id))
             return
-        _record(services, user, "publish", doc_id)
+        for change in changes:
+            _record(services, user, "publish", change.doc_id)
         await _send(
             message,
             texts.get(lang, "admin_published", doc_id=doc_id, reviewer=_esc(services.actor(user))),
@@ -334,6 +336,40 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             return
     await _send(
         message, texts.get(lang, "admin_index_ready", doc_id=doc_id, documents=report.documents)
+    )
+
+
+async def on_unpublish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Withdraw a topic (all three languages), then rebuild the index the engine serves."""
+    found = _admin(update, context)
+    if found is None:
+        return
+    services, lang, message, user = found
+    texts = services.texts
+    args = context.args or []
+    if len(args) != 1 or not _ID.fullmatch(args[0]):
+        await _send(message, texts.get(lang, "admin_unpublish_usage"))
+        return
+    doc_id, corpus_dir = args[0], services.settings.corpus_dir
+    async with services.curation_lock:
+        try:
+            changes = await asyncio.to_thread(unpublish, corpus_dir, doc_id)
+        except CorpusError:
+            await _send(message, texts.get(lang, "admin_not_found", doc_id=doc_id))
+            return
+        for change in changes:
+            _record(services, user, "unpublish", change.doc_id)
+        await _send(message, texts.get(lang, "admin_unpublished", doc_id=doc_id))
+        await _typing(context, message.chat_id)
+        try:
+            report = await asyncio.to_thread(rebuild, services)
+        except Exception as exc:  # the previous index keeps serving; say so, keep details
+            log.error("index rebuild after unpublish failed: %s", type(exc).__name__)
+            await _send(message, texts.get(lang, "admin_index_failed", doc_id=doc_id))
+            return
+    await _send(
+        message,
+        texts.get(lang, "admin_index_ready_without", doc_id=doc_id, documents=report.documents),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 from bot.cli import kb_curation
 from bot.curation.audit import AUDIT_FILE, read
 from bot.curation.gaps import record_gap
-from bot.curation.publishing import unpublish
+from bot.curation.publishing import publish
 from bot.engine import Engine
 from bot.engine.retrieval import RELOAD_CHECK_SECONDS
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -206,19 +205,29 @@ async def test_upload_publish_and_the_running_bot_answers_from_it(
         assert "Sources:" in answer.text and "jihad" in answer.text.lower()
         assert '<a href="https://' in answer.raw
 
-        # A build made elsewhere (`kb unpublish --build`) reaches the running bot too.
-        await asyncio.to_thread(unpublish, small.corpus_dir, f"{REVIEWED_GROUP}-en")
-        await asyncio.to_thread(build_index, small, embeddings)
-        await asyncio.sleep(RELOAD_CHECK_SECONDS + 0.5)
+        # Educators can withdraw a topic from Telegram too.
+        fake.send_text(admin, f"/unpublish {REVIEWED_GROUP}-ru")
+        await eventually(lambda: "is no longer served" in texts_to(fake, ADMIN)[-1])
+        assert "answers from 6 documents" in texts_to(fake, ADMIN)[-1]
         withdrawn = await reply_to(fake, student, UNCOVERED)
         assert "don't cover this yet" in withdrawn or "Did you mean" in withdrawn
 
+        # A build made elsewhere (`kb publish --build`) reaches the running bot too.
+        await asyncio.to_thread(publish, small.corpus_dir, REVIEWED_GROUP, "Dana")
+        await asyncio.to_thread(build_index, small, embeddings)
+        await asyncio.sleep(RELOAD_CHECK_SECONDS + 0.5)
+        back = await reply_to(fake, student, UNCOVERED)
+        assert "Sources:" in back
+
     document = (small.corpus_dir / REVIEWED_GROUP / "en.md").read_text()
-    assert f"reviewed_by: {json.dumps(who)}" in document or f"reviewed_by: {who}" in document
+    assert "reviewed_by: Dana" in document or 'reviewed_by: "Dana"' in document
     entries = [(e.action, e.document, e.who) for e in read(small.data_dir)]
     assert entries[0] == ("import", doc_id, who)
     assert ("publish_refused", doc_id, who) in entries
-    assert {e for e in entries if e[0] == "publish"} == {("publish", REVIEWED_GROUP, who)}
+    assert {e for e in entries if e[0] == "publish"} == {
+        ("publish", f"{REVIEWED_GROUP}-{lang}", who) for lang in ("kk", "ru", "en")
+    }
+    assert ("unpublish", f"{REVIEWED_GROUP}-ru", who) in entries
     assert str(ADMIN) not in (small.data_dir / AUDIT_FILE).read_text()
 
 
