@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
-import frontmatter
 import yaml
 
 from bot.knowledge.units import Unit, front_matter_lines, parse_units
@@ -134,6 +133,63 @@ def _valid_url(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc) and " " not in url
 
 
+class _FileProblem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses YAML aliases: a few lines of ``&a``/``*a`` can expand to gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    """The front matter and the body of a corpus file, or a problem that names the cause."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _FileProblem("file", f"cannot be read ({exc.__class__.__name__})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:200]):
+        raise _FileProblem("file", "is saved as UTF-16: save it as UTF-8")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark from an editor is harmless
+    except UnicodeDecodeError:
+        raise _FileProblem(
+            "file", "is not UTF-8 (perhaps Windows-1251): save it as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise _FileProblem("front matter", "has no closing --- line")
+    head, content = (
+        text[4:end],
+        text[end + 4 :].split("\n", 1)[-1] if "\n" in text[end + 4 :] else "",
+    )
+    try:
+        meta = yaml.load(head, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _FileProblem("front matter", f"not valid YAML ({first})") from None
+    if meta is None:
+        return {}, content
+    if not isinstance(meta, dict):
+        raise _FileProblem(
+            "front matter",
+            f"must be `name: value` lines (id:, group:, …), not a {type(meta).__name__}",
+        )
+    return meta, content
+
+
 def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
     """Read one file; return the document (``None`` if unusable) and its problems."""
     problems: list[Problem] = []
@@ -142,13 +198,9 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         problems.append(Problem(path, fld, msg, severity))
 
     try:
-        post = frontmatter.load(path)
-    except (yaml.YAMLError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, [Problem(path, "front matter", f"not valid YAML ({first})")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(path, "file", f"cannot be read ({exc.__class__.__name__})")]
-    meta = post.metadata
+        meta, content = read_front_matter(path)
+    except _FileProblem as exc:
+        return None, [Problem(path, exc.field, exc.message)]
     if not meta:
         return None, [Problem(path, "front matter", "missing (the file must start with ---)")]
     for name in REQUIRED:
@@ -207,7 +259,7 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
     except ValueError:
         err("reviewed_at", "must be a date like 2026-01-31")
         reviewed_at = None
-    body = post.content.strip()
+    body = content.strip()
     if not body:
         err("body", "is empty")
     if status == "published" and not meta.get("reviewed_by"):

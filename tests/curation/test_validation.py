@@ -207,3 +207,40 @@ def test_validate_command_fails_on_errors_only(invoke: Invoke, cur_settings: Set
     write(cur_settings.corpus_dir, "h", sources=TODO_URL)
     result = invoke("validate")
     assert result.exit_code == 1 and "1 invalid" in result.output
+
+
+def _file_problems(path: Path) -> list[str]:
+    corpus = load_corpus(path.parent.parent, today=TODAY)
+    return [f"{p.field}: {p.message}" for p in corpus.problems if p.path == path]
+
+
+def test_a_byte_order_mark_from_an_editor_is_harmless(tmp_path: Path) -> None:
+    path = write(tmp_path, lang="en", body=TEXT, status="draft")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert not [m for m in _file_problems(path) if "front matter" in m or "file" in m]
+
+
+def test_messages_name_the_real_problem_with_a_file(tmp_path: Path) -> None:
+    utf16 = write(tmp_path, "u16", status="draft")
+    utf16.write_bytes(utf16.read_text(encoding="utf-8").encode("utf-16"))
+    assert _file_problems(utf16) == ["file: is saved as UTF-16: save it as UTF-8"]
+    cp1251 = write(tmp_path, "cp", lang="ru", body=RU, status="draft")
+    cp1251.write_bytes(cp1251.read_text(encoding="utf-8").encode("cp1251"))
+    assert _file_problems(cp1251) == ["file: is not UTF-8 (perhaps Windows-1251): save it as UTF-8"]
+    listed = tmp_path / "l" / "en.md"
+    listed.parent.mkdir()
+    listed.write_text("---\n- id: l-en\n- lang: en\n---\n# T\n", encoding="utf-8")
+    assert _file_problems(listed) == [
+        "front matter: must be `name: value` lines (id:, group:, …), not a list"
+    ]
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    bomb = tmp_path / "b" / "en.md"
+    bomb.parent.mkdir()
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for n in range(1, 9):
+        levels.append(f"{chr(97 + n)}: &{chr(97 + n)} [" + ",".join([f"*{chr(96 + n)}"] * 9) + "]")
+    bomb.write_text("---\n" + "\n".join(levels) + "\n---\n# T\n", encoding="utf-8")
+    [message] = _file_problems(bomb)
+    assert message.startswith("front matter: not valid YAML") and "aliases" in message
