@@ -26,7 +26,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.curation import audit, drafts, files
 from bot.curation.importer import SUPPORTED, ImportResult, import_file
-from bot.curation.publishing import PublishError, find_documents, publish, unpublish
+from bot.curation.publishing import PublishError, publish, unpublish
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, load_corpus, parse_document
 from bot.knowledge.index import BuildReport, build_index
@@ -295,82 +295,59 @@ async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Publish with the admin as reviewer, then rebuild the index the engine serves."""
-    found = _admin(update, context)
-    if found is None:
-        return
-    services, lang, message, user = found
-    texts = services.texts
-    args = context.args or []
-    if len(args) != 1 or not _ID.fullmatch(args[0]):
-        await _send(message, texts.get(lang, "admin_publish_usage"))
-        return
-    doc_id, corpus_dir = args[0], services.settings.corpus_dir
-    async with services.curation_lock:
-        try:
-            await asyncio.to_thread(find_documents, corpus_dir, doc_id)
-            changes = await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
-        except PublishError as exc:
-            _record(services, user, "publish_refused", doc_id)
-            await _send(
-                message,
-                "\n".join(
-                    [texts.get(lang, "admin_refused", doc_id=doc_id), *_problem_lines(exc.problems)]
-                ),
-            )
-            return
-        except CorpusError:
-            await _send(message, texts.get(lang, "admin_not_found", doc_id=doc_id))
-            return
-        for change in changes:
-            _record(services, user, "publish", change.doc_id)
-        await _send(
-            message,
-            texts.get(lang, "admin_published", doc_id=doc_id, reviewer=_esc(services.actor(user))),
-        )
-        await _typing(context, message.chat_id)
-        try:
-            report = await asyncio.to_thread(rebuild, services)
-        except Exception as exc:  # the previous index keeps serving; say so, keep details
-            log.error("index rebuild after publish failed: %s", type(exc).__name__)
-            await _send(message, texts.get(lang, "admin_index_failed", doc_id=doc_id))
-            return
-    await _send(
-        message, texts.get(lang, "admin_index_ready", doc_id=doc_id, documents=report.documents)
-    )
+    await _change_status(update, context, publishing=True)
 
 
 async def on_unpublish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Withdraw a topic (all three languages), then rebuild the index the engine serves."""
+    await _change_status(update, context, publishing=False)
+
+
+async def _change_status(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, publishing: bool
+) -> None:
     found = _admin(update, context)
     if found is None:
         return
     services, lang, message, user = found
     texts = services.texts
+    action = "publish" if publishing else "unpublish"
     args = context.args or []
     if len(args) != 1 or not _ID.fullmatch(args[0]):
-        await _send(message, texts.get(lang, "admin_unpublish_usage"))
+        await _send(message, texts.get(lang, f"admin_{action}_usage"))
         return
     doc_id, corpus_dir = args[0], services.settings.corpus_dir
     async with services.curation_lock:
         try:
-            changes = await asyncio.to_thread(unpublish, corpus_dir, doc_id)
+            if publishing:
+                changes = await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
+            else:
+                changes = await asyncio.to_thread(unpublish, corpus_dir, doc_id)
+        except PublishError as exc:
+            _record(services, user, "publish_refused", doc_id)
+            lines = [texts.get(lang, "admin_refused", doc_id=doc_id), *_problem_lines(exc.problems)]
+            await _send(message, "\n".join(lines))
+            return
         except CorpusError:
             await _send(message, texts.get(lang, "admin_not_found", doc_id=doc_id))
             return
         for change in changes:
-            _record(services, user, "unpublish", change.doc_id)
-        await _send(message, texts.get(lang, "admin_unpublished", doc_id=doc_id))
+            _record(services, user, action, change.doc_id)
+        done = (
+            texts.get(lang, "admin_published", doc_id=doc_id, reviewer=_esc(services.actor(user)))
+            if publishing
+            else texts.get(lang, "admin_unpublished", doc_id=doc_id)
+        )
+        await _send(message, done)
         await _typing(context, message.chat_id)
         try:
             report = await asyncio.to_thread(rebuild, services)
         except Exception as exc:  # the previous index keeps serving; say so, keep details
-            log.error("index rebuild after unpublish failed: %s", type(exc).__name__)
+            log.error("index rebuild after %s failed: %s", action, type(exc).__name__)
             await _send(message, texts.get(lang, "admin_index_failed", doc_id=doc_id))
             return
-    await _send(
-        message,
-        texts.get(lang, "admin_index_ready_without", doc_id=doc_id, documents=report.documents),
-    )
+    ready = "admin_index_ready" if publishing else "admin_index_ready_without"
+    await _send(message, texts.get(lang, ready, doc_id=doc_id, documents=report.documents))
 
 
 def rebuild(services: Services) -> BuildReport:
