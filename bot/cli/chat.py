@@ -64,7 +64,10 @@ def ask(
     lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show which rule, class probabilities and answer units decided.")
+        bool,
+        typer.Option(
+            "--explain", help="Show which rule, class probabilities and answer units decided."
+        ),
     ] = False,
 ) -> None:
     """Answer one question.
