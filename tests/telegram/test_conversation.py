@@ -154,7 +154,8 @@ async def test_reset_privacy_and_about(fake, bot_settings, engine):
     async with bot_for(bot_settings, engine, retention_days=30) as services:
         fake.send_text(user, QUESTIONS["en"][0])
         await eventually(lambda: len(fake.sent_to(2700)) == 1)
-        assert services.memory.history((2700, 2700))
+        # The turn is remembered right after the reply is sent.
+        await eventually(lambda: bool(services.memory.history((2700, 2700))))
         fake.send_text(user, "/reset")
         await eventually(lambda: len(fake.sent_to(2700)) == 2)
         assert services.memory.history((2700, 2700)) == ()
