@@ -38,7 +38,7 @@ browser:
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
 		sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; \
-	else echo "note: the browser test needs Chromium: sudo apt-get install chromium chromium-driver"; fi
+	else echo "The browser test needs Chromium: sudo apt-get install chromium chromium-driver"; fi
 
 test: $(VENV)/.synced browser  ## Run all tests (installs Chromium for the browser test where it can)
 	$(BIN)/pytest -q

@@ -26,9 +26,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        # `make test` installs them wherever the machine allows it (root or sudo).
-        pytest.skip("needs Chromium: sudo apt-get install chromium chromium-driver")
+    # `make test` installs them wherever the machine allows it (root or sudo).
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), (
+        "the browser test needs Debian's chromium and chromium-driver: "
+        "sudo apt-get install chromium chromium-driver (make test does this as root)"
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
