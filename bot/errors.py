@@ -7,6 +7,7 @@ ends can catch one class and show its message to a person without a traceback::
     ├── ConfigurationError    a setting is missing or inconsistent
     ├── CorpusError           a corpus document cannot be read or is invalid
     ├── IndexNotReadyError    no index has been built yet
+    ├── IndexUnavailableError the index cannot be read (damaged file, server down)
     ├── IndexBuildError       building the index failed (the previous one keeps serving)
     │   └── InvalidCorpusError    the corpus has invalid documents, so nothing was built
     └── GeneratorError        the LLM endpoint failed (callers fall back to the composer)
@@ -27,6 +28,10 @@ class CorpusError(KelisimError):
 
 class IndexNotReadyError(KelisimError):
     """No index has been built yet: run ``kelisim kb build``."""
+
+
+class IndexUnavailableError(KelisimError):
+    """The index cannot be read: a damaged file, or the Chroma server is down."""
 
 
 class IndexBuildError(KelisimError):

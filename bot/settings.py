@@ -7,6 +7,7 @@ descriptions here and a test keeps the two in step.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +16,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config_home() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
 
 
 class Settings(BaseSettings):
@@ -149,8 +154,13 @@ class Settings(BaseSettings):
     )
     user_id_salt: SecretStr = Field(
         SecretStr(""),
-        description="Secret salt for hashing Telegram ids. Empty: a random salt is created "
-        "once in the data directory.",
+        description="Secret key for hashing Telegram ids. Empty: the key file below is used "
+        "(created once, mode 0600).",
+    )
+    user_id_salt_file: Path = Field(
+        default_factory=lambda: _config_home() / "kelisim" / "user-id-salt",
+        description="Key file used when KELISIM_USER_ID_SALT is empty. Keep it outside the "
+        "data directory, so that a copy of the data cannot be matched to Telegram ids.",
     )
     retention_days: int = Field(
         180, ge=1, description="Stored feedback and settings older than this are purged."

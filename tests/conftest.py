@@ -25,6 +25,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings isolated from the developer's environment and .env file."""
     values: dict[str, object] = {
         "data_dir": data_dir,
+        "user_id_salt_file": data_dir.parent / f"{data_dir.name}-user-id-salt",
         "chroma_url": None,
         "generator": "extractive",
         "telegram_token": None,

@@ -53,7 +53,7 @@ def record(data_dir: Path, action: str, document: str, who: str | None = None) -
     data_dir.mkdir(parents=True, exist_ok=True)
     with _lock:
         # O_APPEND: each line lands whole at the end, even with several writers.
-        fd = os.open(data_dir / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(data_dir / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line.encode("utf-8"))
         finally:

@@ -6,6 +6,7 @@ Nothing here knows about Telegram, HTTP or the terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -17,7 +18,7 @@ import chromadb
 import numpy as np
 
 from bot.engine.composer import compose
-from bot.engine.inputs import clean_input
+from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import clarify, no_answer, related_block, sources_block, templated
 from bot.engine.retrieval import Hit, Retriever, UnitText
@@ -114,6 +115,9 @@ class Engine:
     # ----------------------------------------------------------------- private
     def _answer(self, question: Question, on_draft: Draft | None = None) -> Reply:
         settings, prompts = self.settings, self.prompts
+        history = bounded_history(question.history, settings.history_turns)
+        if history != question.history:
+            question = dataclasses.replace(question, history=history)
         clean = clean_input(question.text, settings.max_input_chars)
         detection = detect(clean.text, preferred=question.preferred_lang)
         lang: Lang = question.lang or detection.lang

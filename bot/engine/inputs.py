@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bot.models import Turn
+
+# An earlier turn is read up to this many characters: enough for a follow-up's
+# context, and a long history cannot multiply the cost of a short question.
+MAX_TURN_CHARS = 1000
 
 _CONTROL = re.compile(
     r"[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F"
@@ -29,15 +36,18 @@ class CleanText:
 
 def clean_input(raw: str, max_chars: int) -> CleanText:
     """Normalise Unicode, drop control and invisible characters, bound the length."""
-    text = _SURROGATE.sub("", raw or "")
+    raw = raw or ""
+    # Everything below is linear, but a 50 MB body should not be walked four times.
+    overlong = len(raw) > 2 * max_chars
+    text = _SURROGATE.sub("", raw[: 2 * max_chars])
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if not text:
         return CleanText("", empty=True)
-    truncated = len(text) > max_chars
-    if truncated:
+    truncated = overlong or len(text) > max_chars
+    if len(text) > max_chars:
         cut = text[:max_chars]
         # Cut at a word boundary when one is near the limit.
         space = cut.rfind(" ", max_chars - 200)
@@ -52,3 +62,14 @@ def _has_words(text: str) -> bool:
         return False
     distinct = {w.casefold() for w in words}
     return not (len(words) >= 4 and len(distinct) == 1 and len(words[0]) <= 3)
+
+
+def bounded_history(history: Sequence[Turn], turns: int) -> tuple[Turn, ...]:
+    """The last ``turns`` turns, each cleaned and cut to :data:`MAX_TURN_CHARS`."""
+    kept = tuple(history)[-turns:] if turns else ()
+    return tuple(
+        replace(t, content=_SURROGATE.sub("", t.content[:MAX_TURN_CHARS]))
+        if len(t.content) > MAX_TURN_CHARS or _SURROGATE.search(t.content)
+        else t
+        for t in kept
+    )

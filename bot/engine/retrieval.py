@@ -18,6 +18,7 @@ picks up a rebuilt index within seconds, with nothing re-embedded.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -29,10 +30,12 @@ import numpy as np
 from langchain_chroma import Chroma
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.errors import IndexNotReadyError
+from bot.errors import IndexNotReadyError, IndexUnavailableError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import LANGS, Lang, Source
+
+log = logging.getLogger(__name__)
 
 RELOAD_CHECK_SECONDS = 3.0
 # How much the phrasing match counts against the answer-text match, and how much
@@ -116,6 +119,20 @@ def _sources(raw: str, lang: Lang) -> tuple[Source, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class IndexHealth:
+    """Whether the index store can be read now, and which generation is answering."""
+
+    readable: bool
+    serving: store.Generation | None
+    error: str | None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return (text or type(exc).__name__)[:200]
+
+
 class Retriever:
     """Searches the index; safe to share between threads."""
 
@@ -191,16 +208,43 @@ class Retriever:
             if self._snapshot is not None and now - self._checked < RELOAD_CHECK_SECONDS:
                 return self._snapshot
             self._checked = now
-            generation = store.read_pointer(self._client)
+            try:
+                generation = store.read_pointer(self._client)
+                if generation is not None and (
+                    self._snapshot is None or self._snapshot.generation != generation
+                ):
+                    self._snapshot = self._load(generation)
+            except Exception as exc:
+                # A damaged file or a server that went away: keep answering from the
+                # generation in memory, and say so.
+                if self._snapshot is None:
+                    raise IndexUnavailableError(
+                        f"The index cannot be read ({_reason(exc)}): rebuild it with "
+                        "`kelisim kb build --rebuild`, or check the Chroma server."
+                    ) from exc
+                log.warning("index unreadable (%s); serving the generation in memory", _reason(exc))
+                return self._snapshot
             if generation is None:
                 if self._snapshot is not None:
                     return self._snapshot
                 raise IndexNotReadyError(
                     "The index has not been built yet: run `kelisim kb build` (make setup does it)."
                 )
-            if self._snapshot is None or self._snapshot.generation != generation:
-                self._snapshot = self._load(generation)
+            assert self._snapshot is not None
             return self._snapshot
+
+    def health(self) -> IndexHealth:
+        """The index's real state now (not the cached one): for health endpoints."""
+        serving = self._snapshot.generation if self._snapshot is not None else None
+        try:
+            current = store.read_pointer(self._client)
+            if current is not None:
+                self._client.get_collection(current.units).count()
+        except Exception as exc:
+            return IndexHealth(False, serving, _reason(exc))
+        if current is None:
+            return IndexHealth(False, serving, "no index has been built")
+        return IndexHealth(True, serving or current, None)
 
     def refresh(self) -> store.Generation:
         """Re-read the pointer now and return the generation being served."""

@@ -23,6 +23,12 @@ from bot.settings import Settings
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 _BATCH = 32
+# A query is embedded from at most this many tokens: its beginning and its end.
+# Questions are far shorter; a long story keeps its opening and the question that
+# usually closes it, and one message costs a bounded, small multiple of a question.
+MAX_QUERY_TOKENS = 128
+# Without a tokenizer (an endpoint), characters stand in for tokens.
+CHARS_PER_TOKEN = 4
 
 
 def text_key(text: str) -> str:
@@ -36,8 +42,15 @@ class KelisimEmbeddings(Embeddings):
     name: str = "embeddings"
 
     def query_vector(self, text: str) -> np.ndarray:
-        """The L2-normalised query embedding as a float32 array (cached)."""
-        return self._cached_query(text)
+        """The L2-normalised query embedding as a float32 array (cached).
+
+        Long text is cut to :data:`MAX_QUERY_TOKENS` (head and tail) first.
+        """
+        return self._cached_query(self.fit_query(text))
+
+    def fit_query(self, text: str) -> str:
+        """``text`` cut to the query budget, keeping its beginning and its end."""
+        return _head_and_tail(text, MAX_QUERY_TOKENS * CHARS_PER_TOKEN)
 
     @lru_cache(maxsize=2048)  # noqa: B019 - one long-lived instance per process
     def _cached_query(self, text: str) -> np.ndarray:
@@ -80,6 +93,18 @@ class E5Embeddings(KelisimEmbeddings):
         with self._lock:
             arr = self._model.query(text)
         return list(np.asarray(arr, dtype=np.float32).ravel().tolist())
+
+    def fit_query(self, text: str) -> str:
+        if len(text) <= MAX_QUERY_TOKENS:  # never more tokens than characters
+            return text
+        with self._lock:
+            tokens = self._model.token_count(text, True)
+            limit = int(len(text) * MAX_QUERY_TOKENS / max(tokens, 1))
+            while tokens > MAX_QUERY_TOKENS and limit > 16:
+                text = _head_and_tail(text, limit)
+                tokens = self._model.token_count(text, True)
+                limit = int(limit * 0.9)
+        return text
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
@@ -233,3 +258,10 @@ def get_embeddings(settings: Settings) -> KelisimEmbeddings:
             else:
                 _instances[key] = E5Embeddings()
         return _instances[key]
+
+
+def _head_and_tail(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = max(limit // 2 - 1, 1)
+    return f"{text[:half]} {text[-half:]}"

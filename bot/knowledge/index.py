@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ import chromadb
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import IndexBuildError, InvalidCorpusError
+from bot.errors import IndexBuildError, IndexUnavailableError, InvalidCorpusError
 from bot.knowledge import store
 from bot.knowledge.documents import Document, Problem, load_corpus
 from bot.knowledge.embeddings import AsQueries, CachedEmbeddings, KelisimEmbeddings, text_key
 from bot.knowledge.units import Unit
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 COSINE = {"hnsw:space": "cosine"}
 _ADD_BATCH = 256
@@ -179,8 +182,20 @@ def build_index(
             raise InvalidCorpusError(corpus.errors)
         documents = corpus.published
     with _build_lock(settings):
-        client = client or store.make_client(settings)
+        client = client or _client_for_build(settings, rebuild)
         return _build(client, embeddings, documents, problems, rebuild, progress, started)
+
+
+def _client_for_build(settings: Settings, rebuild: bool) -> chromadb.ClientAPI:
+    """The index client; ``--rebuild`` moves a damaged embedded index aside first."""
+    try:
+        return store.make_client(settings)
+    except IndexUnavailableError:
+        if not rebuild or settings.chroma_url:
+            raise
+    moved = store.set_aside(settings)
+    log.warning("the index could not be read; moved it to %s and building a new one", moved)
+    return store.make_client(settings)
 
 
 def _build(

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, IndexUnavailableError
 from bot.settings import Settings
 
 POINTER = "kelisim_active"
@@ -82,14 +84,43 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
                 "running there?"
             ) from exc
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb wraps SQLite's "file is not a database"
+        raise unreadable(settings, exc) from exc
+
+
+def unreadable(settings: Settings, exc: BaseException) -> IndexUnavailableError:
+    """The one-line error for an index that cannot be read, with what to do."""
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    if settings.chroma_url:
+        return IndexUnavailableError(
+            f"The Chroma server at {settings.chroma_url} cannot be read ({reason}): check "
+            "that `chroma run` is up."
+        )
+    return IndexUnavailableError(
+        f"The index in {settings.index_dir} cannot be read ({reason}): rebuild it with "
+        "`kelisim kb build --rebuild`."
+    )
+
+
+def set_aside(settings: Settings) -> Path:
+    """Move a damaged embedded index out of the way (kept for inspection)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    target = settings.index_dir.with_name(f"{settings.index_dir.name}.damaged-{stamp}")
+    settings.index_dir.rename(target)
+    # chromadb keeps one client system per path, including a half-opened one.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    return target
 
 
 def read_pointer(client: chromadb.ClientAPI) -> Generation | None:
     """The generation that is serving now, or ``None`` before the first build."""
     try:
         meta = client.get_collection(POINTER).metadata or {}
-    except Exception:  # chromadb raises NotFoundError/ValueError depending on client
+    except (NotFoundError, ValueError):  # never built (older clients raise ValueError)
         return None
     if not meta.get("units"):  # never built, or built by an older version
         return None

@@ -33,6 +33,8 @@ _LEET = str.maketrans(
 _TO_CYRILLIC = str.maketrans("aceopxyiABCEHKMOPTXk", "асеорхуіАВСЕНКМОРТХк")
 _TO_LATIN = str.maketrans("асеорхуіАВСЕНКМОРТХ", "aceopxyiABCEHKMOPTX")
 _SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*·]){3,}\w(?!\w)")
+# Sentences tried one by one; the whole text is always checked as well.
+MAX_SENTENCES = 60
 _CYR = re.compile(r"[\u0400-\u04FF]")
 _LAT = re.compile(r"[A-Za-z]")
 
@@ -43,19 +45,33 @@ def basic(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _decode_base64(text: str) -> list[str]:
-    out = []
-    for token in _B64.findall(text):
-        padded = token + "=" * (-len(token) % 4)
-        try:
-            raw = base64.b64decode(padded, validate=True)
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        letters = sum(ch.isalpha() for ch in decoded)
-        if letters >= 0.6 * max(1, len(decoded.replace(" ", ""))):
-            out.append(decoded)
-    return out
+def _decoded(token: str) -> str | None:
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        decoded = base64.b64decode(padded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    letters = sum(ch.isalpha() for ch in decoded)
+    return decoded if letters >= 0.6 * max(1, len(decoded.replace(" ", ""))) else None
+
+
+def _decode_base64(text: str) -> tuple[str, str] | None:
+    """``(decoded parts joined, text with each part decoded in place)``, or None.
+
+    Two forms however many encoded parts there are, so that the policy's work
+    stays linear in the length of the message.
+    """
+    parts: list[str] = []
+
+    def swap(match: re.Match[str]) -> str:
+        decoded = _decoded(match.group(0))
+        if decoded is None:
+            return match.group(0)
+        parts.append(decoded)
+        return f" {decoded} "
+
+    in_place = _B64.sub(swap, text)
+    return (" ".join(parts), in_place) if parts else None
 
 
 def _fix_mixed_scripts(text: str) -> str:
@@ -84,9 +100,10 @@ def variants(text: str) -> list[tuple[str, str]]:
             seen.add(candidate)
             found.append((how, candidate))
 
-    for decoded in _decode_base64(text):
-        add("base64", decoded)
-        add("base64", plain.replace(decoded.lower(), " "))
+    decoded = _decode_base64(text)
+    if decoded is not None:
+        add("base64", decoded[0])
+        add("base64", decoded[1])
     if re.search(r"\w[0-9@$!|+]\w|[0-9@$]\w{2}", plain):
         add("leetspeak", plain.translate(_LEET))
     if _CYR.search(plain) and _LAT.search(plain):
@@ -108,4 +125,4 @@ _SENTENCE = re.compile(rf"(?<=[.!?…])\s+|\n+|(?<=,)\s+(?=(?:{_THEN})\b)")
 def sentences(text: str) -> list[str]:
     """The sentences of a message of several, each normalised; empty for one sentence."""
     parts = [basic(p) for p in _SENTENCE.split(text) if p and len(p.strip()) > 3]
-    return parts if len(parts) > 1 else []
+    return parts[:MAX_SENTENCES] if len(parts) > 1 else []

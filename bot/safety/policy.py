@@ -187,7 +187,7 @@ class SafetyPolicy:
         # Assistant turns are long quotes; their opening (a refusal, a framing line)
         # is the part a follow-up refers to.
         earlier = [
-            t.content if t.role == "user" else t.content[:CONTEXT_CHARS]
+            t.content[-CONTEXT_CHARS:] if t.role == "user" else t.content[:CONTEXT_CHARS]
             for t in history[-self.history_turns :]
         ][-4:]
         if not earlier:

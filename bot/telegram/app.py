@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -13,16 +14,13 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -30,7 +28,9 @@ from bot.engine import Engine
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.telegram import admin, commands, questions
-from bot.telegram.delivery import best_effort
+from bot.telegram.client import POLL_TIMEOUT, make_bot
+from bot.telegram.delivery import PossiblyDelivered, best_effort
+from bot.telegram.journal import JournalledApplication, JournalQueue, UpdateJournal, resume
 from bot.telegram.services import Services, attach, services_of
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,15 @@ log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 PURGE_EVERY = 24 * 3600
-# Waits out up to this many 429 ``retry_after`` answers per request.
-RATE_LIMIT_RETRIES = 5
 CONCURRENT_UPDATES = 16
-# httpcore checks every pooled connection on each request: a small pool is faster.
-CONNECTION_POOL = 16
-POLL_TIMEOUT = 10
+
+
+# Set when Telegram kept rejecting the token and the bot stopped because of it.
+_REJECTED = threading.Event()
+
+
+def token_rejected() -> bool:
+    return _REJECTED.is_set()
 
 
 def file_url(base_url: str) -> str:
@@ -68,38 +71,34 @@ def build_application(
     settings: Settings, engine: Engine, *, rate_limiter: BaseRateLimiter[Any] | None = None
 ) -> AnyApplication:
     """The bot, ready for :func:`running`, ``run_polling`` or ``run_webhook``."""
+    queue = JournalQueue()
+    bot = make_bot(settings, token_of(settings), file_url(settings.telegram_base_url), rate_limiter)
     application = (
         ApplicationBuilder()
-        .token(token_of(settings))
-        .base_url(settings.telegram_base_url)
-        .base_file_url(file_url(settings.telegram_base_url))
-        .rate_limiter(
-            rate_limiter
-            or AIORateLimiter(
-                overall_max_rate=settings.telegram_max_rate, max_retries=RATE_LIMIT_RETRIES
-            )
-        )
+        .application_class(JournalledApplication)
+        .update_queue(queue)
+        .bot(bot)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONNECTION_POOL)
-        .connect_timeout(5)
-        .read_timeout(15)
-        .write_timeout(15)
-        .pool_timeout(10)
-        .get_updates_connect_timeout(5)
-        .get_updates_read_timeout(POLL_TIMEOUT + 5)
         .job_queue(None)
         .post_init(_on_startup)
         .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
         .build()
     )
-    attach(application, Services(settings, engine))
+
+    def rejected() -> None:
+        _REJECTED.set()
+        application.stop_running()
+
+    bot.when_token_rejected(rejected)
+    services = Services(settings, engine)
+    queue.journal = UpdateJournal(services.store)
+    attach(application, services)
     _add_handlers(application)
     return application
 
 
 def _add_handlers(application: AnyApplication) -> None:
-    application.add_handler(TypeHandler(Update, _skip_seen_updates), group=-1)
     admin.add_handlers(application, services_of_app(application).admins)
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new = filters.UpdateType.MESSAGE
@@ -129,18 +128,14 @@ def _add_handlers(application: AnyApplication) -> None:
     application.add_error_handler(_on_error)
 
 
-async def _skip_seen_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Never answer an update twice, even when a crash kept its offset from being confirmed."""
-    services = services_of(context)
-    if update.update_id <= services.startup_update_id:
-        raise ApplicationHandlerStop
-    services.store.advance_update_id(update.update_id)
-
-
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure (no token, no message text) and apologise to the user."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, PossiblyDelivered):
+        # The answer may well have arrived: an apology after it would confuse.
+        log.warning("update %s: the reply may not have been delivered (%s)", update_id, error)
+        return
     if isinstance(error, TelegramError):
         log.error("update %s: Bot API error %s: %s", update_id, type(error).__name__, error)
     elif error is not None:
@@ -157,13 +152,15 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ lifecycle
 async def _on_startup(application: AnyApplication) -> None:
     services = services_of_app(application)
-    services.startup_update_id = services.store.last_update_id()
     removed = services.store.purge(services.settings.retention_days)
     if removed:
         log.info("purged %d expired records", removed)
     await commands.register_commands(application, services.texts)
     await admin.show_menus(application.bot, services)
     application.bot_data["purge_task"] = asyncio.create_task(_purge_daily(services))
+    resumed = await resume(application)
+    if resumed:
+        log.info("resuming %d message(s) left unanswered by the last run", resumed)
 
 
 async def _purge_daily(services: Services) -> None:
@@ -218,12 +215,25 @@ async def running(
             await application.post_shutdown(application)
 
 
+async def _check_token(settings: Settings) -> None:
+    """Ask getMe once, so a wrong token is one clear error rather than a retry loop."""
+    from telegram import Bot
+
+    base = settings.telegram_base_url
+    async with Bot(token_of(settings), base_url=base, base_file_url=file_url(base)):
+        pass  # entering calls getMe; InvalidToken propagates to the command
+
+
 def run_polling(settings: Settings, engine: Engine) -> None:
     application = build_application(settings, engine)
+    asyncio.run(_check_token(settings))
+    asyncio.set_event_loop(asyncio.new_event_loop())  # asyncio.run left none behind
+    log.info("polling Telegram for updates: ready to answer")
     application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
 
 
 def run_webhook(settings: Settings, engine: Engine, url: str, host: str, port: int) -> None:
+    """Serve Telegram's webhook calls at ``url`` (behind a TLS proxy) until stopped."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not secret:
         raise ConfigurationError(
@@ -234,11 +244,43 @@ def run_webhook(settings: Settings, engine: Engine, url: str, host: str, port: i
     if parts.scheme != "https" or not parts.netloc:
         raise ConfigurationError(f"--webhook must be an https:// URL, got {url!r}")
     application = build_application(settings, engine)
-    application.run_webhook(
-        listen=host,
+    asyncio.run(_check_token(settings))
+    asyncio.run(_serve_webhook(application, url, parts.path or "/", secret, host, port))
+
+
+async def _serve_webhook(
+    application: AnyApplication, url: str, path: str, secret: str, host: str, port: int
+) -> None:
+    import uvicorn
+
+    from bot.telegram.webhook import create_webhook_app
+
+    config = uvicorn.Config(
+        create_webhook_app(application, path, secret),
+        host=host,
         port=port,
-        url_path=parts.path.lstrip("/"),
-        webhook_url=url,
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=20,
     )
+    server = uvicorn.Server(config)
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=Update.ALL_TYPES, max_connections=40
+        )
+        await application.start()
+        log.info("webhook: listening on %s:%d for %s: ready to answer", host, port, url)
+        await server.serve()
+    finally:
+        log.info("webhook: stopping")
+        if application.running:
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

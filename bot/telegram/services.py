@@ -78,7 +78,6 @@ class Services:
         self.answers: LruDict = LruDict(5_000)
         self.pending: LruDict = LruDict(5_000)
         self.edited: LruDict = LruDict(5_000)
-        self.startup_update_id = 0
         self.admins: frozenset[int] = frozenset(settings.admin_ids)
         # Admins whose private chat already shows the admin command menu.
         self.admin_menus: set[int] = set()

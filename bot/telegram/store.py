@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
+from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
+from bot.private import private_file, private_sqlite
 from bot.settings import Settings
 
 DB_NAME = "telegram.sqlite3"
@@ -52,7 +54,17 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_hash);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY,
+    body TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    received_at INTEGER NOT NULL
+);
 """
+# Telegram redelivers an unconfirmed update for at most a day; ids of answered
+# updates are kept a little longer than that, to recognise replays.
+UPDATE_MEMORY = 2 * DAY
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{8,}\d")
@@ -67,12 +79,26 @@ def scrub(text: str) -> str:
 
 
 def load_salt(settings: Settings) -> bytes:
-    """The configured salt, or one generated once and kept in the data dir (mode 0600)."""
+    """The configured key, else the key file (created once, 0600, outside the data dir).
+
+    A key left in the data directory by an older version is moved to the key file,
+    so that existing hashes keep working and the data alone no longer reveals ids.
+    """
     configured = settings.user_id_salt.get_secret_value()
     if configured:
         return configured.encode()
-    path = settings.data_dir / SALT_NAME
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.user_id_salt_file
+    if path.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise ConfigurationError(
+            "KELISIM_USER_ID_SALT_FILE must be outside the data directory: with the hashes "
+            "beside it, the key would let anyone match them to Telegram ids."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    legacy = settings.data_dir / SALT_NAME
+    if legacy.exists() and not path.exists():
+        path.write_bytes(legacy.read_bytes())
+        path.chmod(0o600)
+        legacy.unlink()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -121,10 +147,14 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        private_file(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # Deleted rows are overwritten, not just unlinked from the b-tree.
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        private_sqlite(path)
         self._lock = threading.Lock()
         self._seen: dict[str, int] = {}
 
@@ -230,6 +260,8 @@ class Store:
             removed += self._db.execute(
                 "DELETE FROM feedback WHERE user_hash = ?", (user_hash,)
             ).rowcount
+            # Old page images stay readable in the write-ahead log until a checkpoint.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._seen.pop(user_hash, None)
         return removed
 
@@ -241,17 +273,47 @@ class Store:
             removed += self._db.execute(
                 "DELETE FROM feedback WHERE created_at < ?", (cutoff,)
             ).rowcount
+            self._db.execute(
+                "DELETE FROM updates WHERE done = 1 AND received_at < ?",
+                (int(time.time()) - UPDATE_MEMORY,),
+            )
         self._seen.clear()
         return removed
 
-    # ----------------------------------------------------------------- state
-    def last_update_id(self) -> int:
-        row = self._exec("SELECT value FROM state WHERE key = 'last_update_id'").fetchone()
-        return int(row[0]) if row else 0
+    # ---------------------------------------------------------- update journal
+    def journal_add(self, update_id: int, body: str) -> Literal["new", "pending", "done"]:
+        """Record a received update before Telegram is told it arrived."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO updates (update_id, body, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                (update_id, body, int(time.time())),
+            )
+            if cursor.rowcount == 1:
+                return "new"
+            row = self._db.execute(
+                "SELECT done FROM updates WHERE update_id = ?", (update_id,)
+            ).fetchone()
+        return "done" if row and row[0] else "pending"
 
-    def advance_update_id(self, update_id: int) -> None:
-        self._exec(
-            "INSERT INTO state (key, value) VALUES ('last_update_id', ?) ON CONFLICT (key) "
-            "DO UPDATE SET value = MAX(value, excluded.value)",
-            (update_id,),
-        )
+    def journal_done(self, update_id: int) -> None:
+        """The update was handled: forget its content, keep its id for de-duplication."""
+        self._exec("UPDATE updates SET done = 1, body = NULL WHERE update_id = ?", (update_id,))
+
+    def journal_resume(self, max_attempts: int) -> tuple[list[str], int]:
+        """Bodies of updates left unhandled by a stop or a crash, oldest first.
+
+        Each call counts one attempt; an update that was tried ``max_attempts``
+        times is given up (it may be what crashes the bot). Returns the bodies and
+        the number given up.
+        """
+        with self._lock:
+            self._db.execute("UPDATE updates SET attempts = attempts + 1 WHERE done = 0")
+            given_up = self._db.execute(
+                "UPDATE updates SET done = 1, body = NULL WHERE done = 0 AND attempts > ?",
+                (max_attempts,),
+            ).rowcount
+            rows = self._db.execute(
+                "SELECT body FROM updates WHERE done = 0 AND body IS NOT NULL ORDER BY update_id"
+            ).fetchall()
+        return [row[0] for row in rows], given_up

@@ -33,7 +33,8 @@ def bot_settings(settings: Settings, fake: FakeBotAPI, tmp_path: Path) -> Settin
         update={
             "telegram_token": SecretStr(TOKEN),
             "telegram_base_url": fake.base_url,
-            "data_dir": tmp_path,
+            "data_dir": tmp_path / "data",
+            "user_id_salt_file": tmp_path / "keys" / "user-id-salt",
         }
     )
 

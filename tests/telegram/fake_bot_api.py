@@ -5,8 +5,9 @@ thread: form-encoded, multipart and JSON bodies; ``getUpdates`` long polling wit
 ``offset`` confirmation and ``timeout``; the ``{ok, result}`` / ``{ok: false,
 error_code, description, parameters}`` envelope; HTML parse checks; 400 for text
 over 4,096 characters; ``getFile`` and file downloads from ``/file/bot<token>/<path>``
-(20 MB limit); commands per scope; switchable 429 storms and outages. Tests play
-users by pushing updates and read what the bot sent.
+(20 MB limit); commands per scope; switchable faults (429 storms, outages, 5xx
+answers, replies delivered but answered slowly or garbled, sends held back until
+released). Tests play users by pushing updates and read what the bot sent.
 """
 
 from __future__ import annotations
@@ -186,6 +187,13 @@ class Faults:
 
     rate_limited: dict[str, int] = field(default_factory=dict)  # method → 429s left
     retry_after: int = 1
+    server_errors: dict[str, int] = field(default_factory=dict)  # method → 500s left
+    # sendMessage: delivered, but the answer comes this late (the client times out).
+    send_delay: float = 0.0
+    # sendMessage: delivered, but the response is garbled (a broken proxy) this many times.
+    garbled_sends: int = 0
+    # sendMessage: this many are served; later ones wait (undelivered) until it is None.
+    send_budget: int | None = None
 
 
 class FakeBotAPI:
@@ -217,6 +225,7 @@ class FakeBotAPI:
         self._pending: list[dict[str, Any]] = []
         self._confirmed: list[dict[str, Any]] = []
         self._queries: set[str] = set()
+        self._sends = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._query_ids = itertools.count(1)
@@ -418,6 +427,11 @@ class FakeBotAPI:
                 loop.call_soon_threadsafe(event.set)
         return update_id
 
+    def unconfirmed(self) -> int:
+        """Updates the bot has not confirmed yet (Telegram would send them again)."""
+        with self._lock:
+            return len(self._pending)
+
     def redeliver_all(self) -> None:
         """Forget every confirmation, as if the bot had crashed before confirming them."""
         with self._lock:
@@ -457,7 +471,7 @@ class FakeBotAPI:
             time.sleep(0.02)
 
     # ---------------------------------------------------------- the API
-    async def _endpoint(self, request: Request) -> JSONResponse:
+    async def _endpoint(self, request: Request) -> Response:
         method = request.path_params["method"]
         try:
             if request.path_params["token"] != self.token:
@@ -468,13 +482,34 @@ class FakeBotAPI:
                 left = self.faults.rate_limited.get(method, 0)
                 if left:
                     self.faults.rate_limited[method] = left - 1
+                failing = self.faults.server_errors.get(method, 0)
+                if failing:
+                    self.faults.server_errors[method] = failing - 1
             if left:
                 wait = self.faults.retry_after
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            if failing:
+                raise ApiError(500, "Internal Server Error")
             handler = getattr(self, "_m_" + method.lower(), None)
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if method.lower() == "sendmessage":
+                held = False
+                while (
+                    self.faults.send_budget is not None and self._sends >= self.faults.send_budget
+                ):
+                    held = True
+                    await asyncio.sleep(0.05)
+                if held and await request.is_disconnected():  # the bot went away meanwhile
+                    return JSONResponse({"ok": False}, status_code=499)
+                self._sends += 1
             result = await handler(params)
+            if method.lower() == "sendmessage":
+                if self.faults.send_delay:
+                    await asyncio.sleep(self.faults.send_delay)
+                if self.faults.garbled_sends:
+                    self.faults.garbled_sends -= 1
+                    return Response(b"<html>502 upstream garbled", status_code=200)
         except ApiError as exc:
             body: dict[str, Any] = {
                 "ok": False,

@@ -15,6 +15,7 @@ from bot.settings import PROJECT_ROOT
 from bot.telegram.app import file_url
 from bot.telegram.ratelimit import Limit, RateLimiter
 from bot.telegram.render import LIMIT, render_reply, split_text
+from bot.errors import ConfigurationError
 from bot.telegram.store import DAY, Store, UserHasher, load_salt, scrub
 from bot.telegram.texts import load_texts
 
@@ -68,10 +69,21 @@ def test_rate_limiter_burst_then_rate_one_notice_per_episode():
 
 
 def test_salt_is_created_once_with_private_permissions(settings, tmp_path):
-    local = settings.model_copy(update={"data_dir": tmp_path, "user_id_salt": SecretStr("")})
+    key_file = tmp_path / "keys" / "user-id-salt"
+    local = settings.model_copy(
+        update={
+            "data_dir": tmp_path / "data",
+            "user_id_salt": SecretStr(""),
+            "user_id_salt_file": key_file,
+        }
+    )
     salt = load_salt(local)
     assert load_salt(local) == salt and len(salt) == 64
-    assert stat.S_IMODE((tmp_path / "telegram_user_salt").stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert not list((tmp_path / "data").glob("*salt*"))  # the data alone cannot be matched
+    inside = local.model_copy(update={"user_id_salt_file": tmp_path / "data" / "key"})
+    with pytest.raises(ConfigurationError, match="outside the data directory"):
+        load_salt(inside)
     configured = local.model_copy(update={"user_id_salt": SecretStr("pepper")})
     assert load_salt(configured) == b"pepper"
     hashed = UserHasher(salt)(42)
@@ -129,3 +141,24 @@ def test_file_url_and_listen_parsing():
     for bad in ("8443", "host:", "host:99999", ":80"):
         with pytest.raises(typer.BadParameter):
             parse_listen(bad)
+
+
+def test_forgotten_rows_leave_no_readable_trace_and_files_are_private(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    store = Store(path)
+    store.set_language("a" * 64, "ru", consent=True)
+    store.add_feedback(
+        "a" * 64,
+        "down",
+        decision="answer",
+        category="",
+        lang="ru",
+        question="мой тайный вопрос про мечеть",
+        reply="r",
+    )
+    assert store.forget("a" * 64) == 2
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("bot.sqlite3")]
+    raw = b"".join(p.read_bytes() for p in files)
+    assert "тайный".encode() not in raw and b"a" * 64 not in raw
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+    store.close()
