@@ -10,12 +10,12 @@ from fake_bot_api import ApiError, parse_html
 from pydantic import SecretStr
 
 from bot.cli.bot_command import parse_listen
+from bot.errors import ConfigurationError
 from bot.models import LANGS, Decision, Reply, Source
 from bot.settings import PROJECT_ROOT
 from bot.telegram.app import file_url
 from bot.telegram.ratelimit import Limit, RateLimiter
 from bot.telegram.render import LIMIT, render_reply, split_text
-from bot.errors import ConfigurationError
 from bot.telegram.store import DAY, Store, UserHasher, load_salt, scrub
 from bot.telegram.texts import load_texts
 
