@@ -34,7 +34,7 @@ from bot.models import LANGS, Lang
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
-from bot.telegram.render import LIMIT
+from bot.telegram.render import LIMIT, utf16_len
 from bot.telegram.services import Services, services_of
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,12 @@ def _chunks(text: str) -> list[str]:
     """``text`` cut at line ends into messages Telegram accepts (no tag spans two lines)."""
     chunks: list[str] = []
     for line in text.split("\n"):
-        line = line if len(line) <= LIMIT else line[: LIMIT - 1] + "…"
-        if chunks and len(chunks[-1]) + 1 + len(line) <= LIMIT:
+        if utf16_len(line) > LIMIT:
+            line = line[: LIMIT - 1]
+            while utf16_len(line) > LIMIT - 1:  # emoji count two units
+                line = line[:-1]
+            line += "…"
+        if chunks and utf16_len(chunks[-1]) + 1 + utf16_len(line) <= LIMIT:
             chunks[-1] += "\n" + line
         else:
             chunks.append(line)

@@ -14,11 +14,29 @@ import html
 from typing import Any
 
 from telegram import Bot, Message
+from telegram.constants import ParseMode
 
 from bot.telegram.delivery import best_effort
+from bot.telegram.render import utf16_len
 
 EDIT_INTERVAL = 1.0
 CURSOR = " ▍"
+# A draft shows at most this many UTF-16 units (the end of the answer so far):
+# escaping can triple a character, and the whole must stay under Telegram's 4,096.
+DRAFT_UNITS = 1300
+
+
+def _tail(text: str) -> str:
+    if utf16_len(text) <= DRAFT_UNITS:
+        return text
+    keep = text[-DRAFT_UNITS:]
+    while (excess := utf16_len(keep) - DRAFT_UNITS + 1) > 0:
+        keep = keep[max(excess // 2, 1) :]  # a character is at most two units
+    return "…" + keep
+
+
+def _edit_kwargs(send_kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in send_kwargs.items() if k == "link_preview_options"}
 
 
 class DraftMessage:
@@ -49,15 +67,21 @@ class DraftMessage:
         while True:
             await self._changed.wait()
             self._changed.clear()
-            text = html.escape(self._latest, quote=False) + CURSOR
+            text = html.escape(_tail(self._latest), quote=False) + CURSOR
             if self.message is None:
                 with contextlib.suppress(Exception):
                     self.message = await self._bot.send_message(
-                        self._chat_id, text, **self._send_kwargs
+                        self._chat_id, text, parse_mode=ParseMode.HTML, **self._send_kwargs
                     )
             elif self._latest != self._shown:
                 await best_effort(
-                    self._bot.edit_message_text(text, self._chat_id, self.message.message_id),
+                    self._bot.edit_message_text(
+                        text,
+                        self._chat_id,
+                        self.message.message_id,
+                        parse_mode=ParseMode.HTML,
+                        **_edit_kwargs(self._send_kwargs),
+                    ),
                     "draft edit",
                 )
             self._shown = self._latest

@@ -2,8 +2,9 @@
 
 Text from the engine is escaped with :func:`html.escape`; the only markup is the
 source list, whose titles become links. ``[n]`` citation markers stay as they are.
-Telegram refuses messages over 4,096 characters, so long replies are split at
-paragraph boundaries (then lines, then words) below :data:`LIMIT`.
+Telegram refuses messages over 4,096 characters, counted in UTF-16 code units
+(an emoji counts two), so long replies are split at paragraph boundaries (then
+lines, then words) below :data:`LIMIT` UTF-16 units.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from bot.models import Reply, Source
 MAX_MESSAGE = 4096
 # Measured on the HTML, which is never shorter than the text Telegram counts.
 LIMIT = 4000
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +62,11 @@ def render_reply(reply: Reply, sources_heading: str, extra: list[str] | None = N
     chunks = _body_chunks(reply, extra or [], LIMIT)
     if not block:
         return Rendered(chunks, None)
-    if len(chunks[-1]) + 2 + len(block) > LIMIT and len(block) <= LIMIT // 2:
+    if utf16_len(chunks[-1]) + 2 + utf16_len(block) > LIMIT and utf16_len(block) <= LIMIT // 2:
         # Leave room for the sources under the last part, so they can be toggled there.
-        chunks = _body_chunks(reply, extra or [], LIMIT - len(block) - 2)
+        chunks = _body_chunks(reply, extra or [], LIMIT - utf16_len(block) - 2)
     with_sources = f"{chunks[-1]}\n\n{block}"
-    if len(with_sources) <= LIMIT:
+    if utf16_len(with_sources) <= LIMIT:
         return Rendered([*chunks[:-1], with_sources], chunks[-1])
     return Rendered(chunks + _pack(block.split("\n"), "\n"), None)
 
@@ -74,7 +80,7 @@ def _body_chunks(reply: Reply, extra: list[str], limit: int) -> list[str]:
 
 def _append(chunks: list[str], paragraph: str, limit: int) -> list[str]:
     joined = f"{chunks[-1]}\n\n{paragraph}"
-    if len(joined) <= limit:
+    if utf16_len(joined) <= limit:
         return [*chunks[:-1], joined]
     return [*chunks, paragraph]
 
@@ -91,7 +97,7 @@ def split_text(text: str, limit: int = LIMIT) -> list[str]:
 def _escaped_units(paragraph: str, limit: int) -> list[str]:
     """``paragraph`` escaped, cut at lines, then words, then characters if it is too long."""
     escaped = html.escape(paragraph, quote=False)
-    if len(escaped) <= limit:
+    if utf16_len(escaped) <= limit:
         return [escaped]
     for separator in ("\n", " "):
         parts = paragraph.split(separator)
@@ -104,7 +110,7 @@ def _escaped_units(paragraph: str, limit: int) -> list[str]:
     pieces, current = [], ""
     for char in paragraph:
         escaped_char = html.escape(char, quote=False)
-        if len(current) + len(escaped_char) > limit:
+        if utf16_len(current) + utf16_len(escaped_char) > limit:
             pieces.append(current)
             current = ""
         current += escaped_char
@@ -115,7 +121,7 @@ def _pack(units: list[str], separator: str, limit: int = LIMIT) -> list[str]:
     """Greedily join ``units`` with ``separator`` into chunks of at most ``limit``."""
     chunks: list[str] = []
     for unit in units:
-        if chunks and len(chunks[-1]) + len(separator) + len(unit) <= limit:
+        if chunks and utf16_len(chunks[-1]) + utf16_len(separator) + utf16_len(unit) <= limit:
             chunks[-1] += separator + unit
         else:
             chunks.append(unit)

@@ -167,6 +167,7 @@ class Sent:
     reply_to: int | None
     sent_at: float
     edits: int = 0
+    versions: list[str] = field(default_factory=list)  # plain text of every version
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -668,6 +669,7 @@ class FakeBotAPI:
                     markup,
                     int(reply_to) if reply_to is not None else None,
                     time.monotonic(),
+                    versions=[text],
                 )
             )
         return message
@@ -687,6 +689,7 @@ class FakeBotAPI:
         with self._lock:
             sent.text, sent.raw, sent.reply_markup = text, raw, markup
             sent.edits += 1
+            sent.versions.append(text)
         message.update(text=text, edit_date=int(time.time()))
         message.pop("reply_markup", None)
         if markup:

@@ -6,13 +6,14 @@ import re
 import stat
 
 import pytest
-from fake_bot_api import ApiError, parse_html
+from fake_bot_api import MAX_TEXT, ApiError, parse_html, utf16_len
 from pydantic import SecretStr
 
 from bot.cli.bot_command import parse_listen
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Decision, Reply, Source
 from bot.settings import PROJECT_ROOT
+from bot.telegram.admin import _chunks as admin_chunks
 from bot.telegram.app import file_url
 from bot.telegram.ratelimit import Limit, RateLimiter
 from bot.telegram.render import LIMIT, render_reply, split_text
@@ -45,6 +46,18 @@ def test_unbroken_text_is_cut_without_breaking_escapes():
     chunks = split_text("&" * 9000)
     assert all(len(c) <= LIMIT for c in chunks)
     assert sum(len(parse_html(c)) for c in chunks) == 9000
+
+
+def test_emoji_heavy_text_is_split_by_telegrams_utf16_count():
+    paragraph = "🙂 " * 1999  # 3,998 characters, 5,997 UTF-16 units
+    reply = _reply(f"{paragraph}\n\n{paragraph}", [])
+    messages = render_reply(reply, "Sources:").messages
+    assert all(utf16_len(parse_html(m)) <= MAX_TEXT for m in messages)
+    assert sum(parse_html(m).count("🙂") for m in messages) == 2 * 1999
+    lines = "\n".join(f"#{n} 👎 " + "😡" * 300 for n in range(40))  # an admin's /feedback
+    chunks = admin_chunks(lines)
+    assert all(utf16_len(c) <= LIMIT for c in chunks) and len(chunks) > 1
+    assert sum(c.count("😡") for c in chunks) == 40 * 300
 
 
 def test_fake_server_refuses_what_telegram_refuses():

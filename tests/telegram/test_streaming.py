@@ -8,6 +8,8 @@ import re
 from conftest import bot_for, eventually, settle
 
 from bot.engine import Engine
+from bot.telegram.app import build_application
+from bot.telegram.drafts import DraftMessage
 from tests.engine.fake_openai import FakeOpenAI, passages_of
 
 QUESTION = "What does it mean that Kazakhstan is a secular state?"
@@ -50,3 +52,23 @@ async def test_llm_answer_streams_by_edits_and_ends_guarded(
     assert "▍" not in answer.text and "lottery" not in answer.text
     assert "[1]" in answer.text
     assert {b["callback_data"].split(":")[0] for b in answer.buttons()} == {"vote", "src", "ask"}
+
+
+async def test_drafts_show_text_as_written_not_escaped_entities(fake, bot_settings, engine):
+    fake.send_text(fake.user(7200), "hello")  # makes the chat known to the server
+    application = build_application(bot_settings, engine)
+    await application.initialize()
+    try:
+        draft = DraftMessage(application.bot, 7200)
+        draft.update("Faith & law: 1 < 2")
+        await eventually(lambda: bool(fake.sent_to(7200)))
+        await asyncio.sleep(1.2)
+        draft.update("Faith & law: 1 < 2 > 0 and «quotes» " + "🙂" * 3000)
+        await eventually(lambda: fake.sent_to(7200)[0].edits >= 1)
+        await draft.close()
+    finally:
+        await application.shutdown()
+    versions = fake.sent_to(7200)[0].versions
+    assert versions[0] == "Faith & law: 1 < 2 ▍"
+    assert "&amp;" not in versions[-1] and "&lt;" not in versions[-1]
+    assert versions[-1].endswith("🙂 ▍")  # a long draft shows its end, within the limit
