@@ -121,6 +121,20 @@ class Settings(BaseSettings):
         20.0, gt=0, le=30, description="Seconds before an LLM call is abandoned."
     )
     llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call.")
+    llm_first_sentence_deadline: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="Streaming: seconds to the first sentence that passes the output guard; "
+        "after that the extractive answer is sent instead.",
+    )
+    llm_deadline: float = Field(
+        20.0,
+        gt=0,
+        le=120,
+        description="Seconds an LLM answer may take in all (retries included); after that "
+        "the extractive answer is sent instead.",
+    )
     llm_temperature: float = Field(0.2, ge=0, le=2, description="LLM sampling temperature.")
     support_threshold: float = Field(
         0.86,
@@ -175,6 +189,16 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(5, ge=1, description="Messages a user may send at once.")
     rate_limit_per_minute: int = Field(
         10, ge=1, description="Sustained messages per minute per user."
+    )
+
+    # --- HTTP endpoint (kelisim serve) ----------------------------------------
+    api_key: SecretStr | None = Field(
+        None,
+        description="When set, `kelisim serve` requires `Authorization: Bearer <key>` on "
+        "/v1/* (health endpoints stay open).",
+    )
+    serve_concurrency: int = Field(
+        4, ge=1, le=64, description="Answers `kelisim serve` computes at once; more wait."
     )
 
     # --- curation -----------------------------------------------------------

@@ -95,6 +95,22 @@ class Engine:
         self.retriever.refresh()
         self.embeddings.query_vector("warm up")
 
+    def health(self) -> dict[str, str]:
+        """Each dependency's state now: ``ok`` or ``error: …`` (for health endpoints).
+
+        The index is read afresh, not from memory; the LLM endpoint is checked only
+        when it is configured (answers fall back to the composer without it).
+        """
+        index = self.retriever.health()
+        checks = {"index": "ok" if index.readable else f"error: {index.error}"}
+        if self._generator is not None:
+            checks["llm"] = self._generator.ping()
+        return checks
+
+    def ready(self) -> bool:
+        """True when an index generation is in memory to answer from."""
+        return self.retriever.health().serving is not None
+
     def answer(self, question: Question, on_draft: Draft | None = None) -> Reply:
         """Answer one message. Never raises for bad input; see :mod:`bot.errors`.
 
@@ -405,7 +421,8 @@ class Engine:
         assert self._generator is not None
         try:
             if on_draft is None:
-                raw = self._generator.generate(text, lang, units)
+                deadline = time.monotonic() + self.settings.llm_deadline
+                raw = self._generator.generate(text, lang, units, deadline)
             else:
                 raw = self._stream(text, lang, units, on_draft)
         except GeneratorError as exc:
@@ -427,7 +444,14 @@ class Engine:
         written = ""
         checked_upto = 0
         shown = ""
-        for piece in self._generator.stream(text, lang, units):
+        started = time.monotonic()
+        overall = started + self.settings.llm_deadline
+        first = started + min(self.settings.llm_first_sentence_deadline, self.settings.llm_deadline)
+
+        def until() -> float:
+            return overall if shown else first
+
+        for piece in self._generator.stream(text, lang, units, until):
             written += piece
             ends = [m.end() for m in _SENTENCE_END.finditer(written)]
             if not ends or ends[-1] <= checked_upto:

@@ -7,8 +7,13 @@ Every answer goes through the output guard afterwards; any failure here raises
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
+import httpx
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
@@ -27,6 +32,8 @@ class LLMGenerator:
         if not settings.llm_base_url:
             raise ConfigurationError("KELISIM_GENERATOR=llm needs KELISIM_LLM_BASE_URL")
         self._prompts = prompts
+        self._base_url = settings.llm_base_url.rstrip("/")
+        self._api_key = settings.llm_api_key.get_secret_value()
         self._model = ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
@@ -36,6 +43,18 @@ class LLMGenerator:
             temperature=settings.llm_temperature,
             max_completion_tokens=600,
         )
+
+    def ping(self) -> str:
+        """``ok``, or why the endpoint cannot be used now (for health checks)."""
+        try:
+            response = httpx.get(
+                f"{self._base_url}/models",
+                headers={"Authorization": f"Bearer {self._api_key}"},
+                timeout=2.0,
+            )
+        except httpx.HTTPError as exc:
+            return f"error: {type(exc).__name__}"
+        return "ok" if response.status_code < 500 else f"error: HTTP {response.status_code}"
 
     def _messages(
         self, question: str, lang: Lang, context: Sequence[UnitText]
@@ -51,22 +70,66 @@ class LLMGenerator:
         )
         return template.format_messages(passages=passages, question=question)
 
-    def generate(self, question: str, lang: Lang, context: Sequence[UnitText]) -> str:
-        """The model's answer text, or :class:`GeneratorError`."""
-        try:
-            result = self._model.invoke(self._messages(question, lang, context))
-        except Exception as exc:  # network, HTTP status, timeout, bad JSON: all fall back
-            raise GeneratorError(f"{type(exc).__name__}") from exc
-        text = result.content if isinstance(result.content, str) else ""
+    def generate(
+        self, question: str, lang: Lang, context: Sequence[UnitText], deadline: float
+    ) -> str:
+        """The model's answer text by ``deadline`` (monotonic), or :class:`GeneratorError`."""
+        messages = self._messages(question, lang, context)
+        pieces = self._pieces(lambda: iter([self._model.invoke(messages)]), lambda: deadline)
+        text = "".join(pieces)
         if not text.strip():
             raise GeneratorError("empty answer")
         return text.strip()
 
-    def stream(self, question: str, lang: Lang, context: Sequence[UnitText]) -> Iterator[str]:
-        """The answer as it is written (unguarded: for progress display only)."""
+    def stream(
+        self,
+        question: str,
+        lang: Lang,
+        context: Sequence[UnitText],
+        until: Callable[[], float],
+    ) -> Iterator[str]:
+        """The answer as it is written (unguarded: for progress display only).
+
+        ``until()`` is the monotonic time by which the next piece must arrive; the
+        caller moves it (a first-sentence deadline, then the overall one).
+        """
+        messages = self._messages(question, lang, context)
+        yield from self._pieces(lambda: self._model.stream(messages), until)
+
+    @staticmethod
+    def _pieces(produce: Callable[[], Iterator[Any]], until: Callable[[], float]) -> Iterator[str]:
+        """Text pieces from a model call run in a worker thread, abandoned at the deadline.
+
+        The HTTP client's own timeout is per read: a server that trickles bytes, or
+        hangs after the headers, would hold the young person far longer than that.
+        """
+        pipe: queue.Queue[tuple[str, Any]] = queue.Queue()
+        abandoned = threading.Event()
+
+        def work() -> None:
+            try:
+                for message in produce():
+                    if abandoned.is_set():
+                        return
+                    pipe.put(("piece", message))
+                pipe.put(("end", None))
+            except Exception as exc:  # network, HTTP status, timeout, bad JSON: all fall back
+                pipe.put(("error", exc))
+
+        threading.Thread(target=work, name="llm-call", daemon=True).start()
         try:
-            for chunk in self._model.stream(self._messages(question, lang, context)):
-                if isinstance(chunk.content, str) and chunk.content:
-                    yield chunk.content
-        except Exception as exc:
-            raise GeneratorError(f"{type(exc).__name__}") from exc
+            while True:
+                remaining = until() - time.monotonic()
+                try:
+                    kind, value = pipe.get(timeout=max(remaining, 0.0))
+                except queue.Empty:
+                    raise GeneratorError("deadline passed") from None
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise GeneratorError(type(value).__name__) from value
+                content = getattr(value, "content", "")
+                if isinstance(content, str) and content:
+                    yield content
+        finally:
+            abandoned.set()

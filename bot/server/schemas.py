@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MODEL_ID = "kelisim"
+MAX_MESSAGES = 100
 
 
 class ContentPart(BaseModel):
@@ -42,6 +43,7 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str
-    messages: list[ChatMessage] = Field(min_length=1)
+    # Only the last few turns are read (see Settings.history_turns); more is abuse.
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     n: int = Field(1, ge=1)

@@ -61,27 +61,15 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 
 def health(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, Any]]:
     """``/healthz``: 200 only when every part works; otherwise 503 and what is wrong."""
-    index = engine.retriever.health()
-    checks = {
-        "bot": "ok" if application.running else "stopped",
-        "index": "ok" if index.readable else f"error: {index.error}",
-    }
+    checks = {"bot": "ok" if application.running else "stopped", **engine.health()}
     ok = all(v == "ok" for v in checks.values())
-    body: dict[str, Any] = {"status": "ok" if ok else "degraded", "checks": checks}
-    if index.serving is not None:
-        body["serving"] = {
-            "documents": index.serving.documents,
-            "built_at": index.serving.built_at,
-        }
-    return (200 if ok else 503), body
+    return (200 if ok else 503), {"status": "ok" if ok else "degraded", "checks": checks}
 
 
 def readiness(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, Any]]:
     """``/readyz``: 200 when the bot runs and has an index generation to answer from."""
-    index = engine.retriever.health()
-    ready = application.running and index.serving is not None
-    body = {"status": "ready" if ready else "not ready"}
-    return (200 if ready else 503), body
+    ready = application.running and engine.ready()
+    return (200 if ready else 503), {"status": "ready" if ready else "not ready"}
 
 
 def create_webhook_app(application: AnyApplication, path: str, secret: str) -> Starlette:

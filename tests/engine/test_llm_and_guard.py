@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,7 +40,7 @@ def llm_engine(settings: Settings, embeddings: KelisimEmbeddings, fake: FakeOpen
 
 @pytest.fixture(autouse=True)
 def _reset(fake: FakeOpenAI) -> None:
-    fake.status, fake.delay = 200, 0.0
+    fake.status, fake.delay, fake.stream_delay = 200, 0.0, 0.05
 
 
 def _first_sentences(messages: list[dict], n: int = 2) -> list[str]:
@@ -149,3 +150,34 @@ def test_streaming_shows_only_guarded_drafts(llm_engine: Engine, fake: FakeOpenA
         assert later.startswith(earlier.rsplit(" [", 1)[0])
     assert reply.generator == "llm" and "lottery" not in reply.text
     assert drafts[-1] in reply.text
+
+
+def test_an_overall_deadline_bounds_a_slow_endpoint(
+    settings: Settings, embeddings: KelisimEmbeddings, fake: FakeOpenAI
+) -> None:
+    """The client's per-read timeout never fires on a slow body or a trickling stream."""
+    s = settings.model_copy(
+        update={
+            "generator": "llm",
+            "llm_base_url": fake.url,
+            "llm_timeout": 30.0,
+            "llm_max_retries": 0,
+            "llm_deadline": 3.0,
+            "llm_first_sentence_deadline": 1.5,
+        }
+    )
+    engine = Engine(s, embeddings=embeddings, record=False)
+    fake.delay = 6.0  # the whole body comes late
+    started = time.monotonic()
+    reply = engine.answer(Question(QUESTION))
+    assert time.monotonic() - started < 5.0
+    assert reply.generator == "extractive" and reply.decision is Decision.ANSWER
+    assert any("deadline" in line for line in reply.explanation)
+
+    fake.delay, fake.stream_delay = 0.0, 1.0  # three words a second, never a full sentence
+    fake.script = lambda messages: "Well " * 60 + "secular. [1]"
+    drafts: list[str] = []
+    started = time.monotonic()
+    reply = engine.answer(Question(QUESTION), on_draft=drafts.append)
+    assert time.monotonic() - started < 3.5
+    assert reply.generator == "extractive" and not drafts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ import httpx
 import openai
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from bot.server import create_app
 from bot.server.app import pieces
@@ -45,6 +47,7 @@ def test_models_and_health(client, base_url):
     assert [m.id for m in client.models.list()] == ["kelisim"]
     health = httpx.get(f"{base_url}/healthz").json()
     assert health["status"] == "ok" and health["documents"] > 0
+    assert health["checks"] == {"index": "ok"}
 
 
 def test_chat_completion_answers_with_sources(client):
@@ -166,3 +169,91 @@ def test_pieces_rebuild_the_text():
     parts = list(pieces(text, 20))
     assert "".join(parts) == text and len(parts) > 5
     assert list(pieces("")) == []
+
+
+@contextlib.contextmanager
+def _serving(app) -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+ASK = {"model": "kelisim", "messages": [{"role": "user", "content": "What is a secular state?"}]}
+
+
+def test_an_api_key_guards_the_api_but_not_health(engine):
+    keyed = engine.with_settings(api_key=SecretStr("k-123"))
+    with _serving(create_app(keyed)) as url:
+        assert httpx.post(f"{url}/v1/chat/completions", json=ASK).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert httpx.get(f"{url}/v1/models", headers=wrong).status_code == 401
+        right = openai.OpenAI(base_url=f"{url}/v1", api_key="k-123", max_retries=0)
+        answer = right.chat.completions.create(**ASK)
+        assert answer.model_extra["kelisim"]["decision"] == "answer"
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        assert httpx.get(f"{url}/readyz").status_code == 200
+
+
+def test_oversized_requests_are_refused_before_they_cost_anything(base_url):
+    endpoint = f"{base_url}/v1/chat/completions"
+    huge = dict(ASK, messages=[{"role": "user", "content": "a" * 50_000_000}])
+    assert httpx.post(endpoint, json=huge, timeout=60).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"model": "kelisim", "messages": [{"role": "user", "content": "'
+        for _ in range(2000):
+            yield b"b" * 1024
+        yield b'"}]}'
+
+    assert httpx.post(endpoint, content=chunks(), timeout=60).status_code == 413
+    many = dict(ASK, messages=[{"role": "user", "content": "hi"}] * 300_000)
+    assert httpx.post(endpoint, json=many, timeout=60).status_code == 413
+    over = dict(ASK, messages=[{"role": "user", "content": "hi"}] * 101)
+    response = httpx.post(endpoint, json=over, timeout=60)
+    assert response.status_code == 400 and "messages" in response.json()["error"]["message"]
+    history = [{"role": "user", "content": "ы" * 40_000}] * 4 + ASK["messages"]
+    response = httpx.post(endpoint, json=dict(ASK, messages=history), timeout=120)
+    assert response.status_code == 200
+
+
+class _Slow:
+    """The real engine, answering slowly and counting what it was asked."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.settings = engine.settings.model_copy(update={"serve_concurrency": 1})
+        self.asked: list[str] = []
+
+    def answer(self, question):
+        self.asked.append(question.text)
+        time.sleep(1.5)
+        return self._engine.answer(question)
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+def test_a_request_whose_client_left_is_never_answered(engine):
+    slow = _Slow(engine)
+    with _serving(create_app(slow)) as url:
+        endpoint = f"{url}/v1/chat/completions"
+        first = threading.Thread(target=lambda: httpx.post(endpoint, json=ASK, timeout=30))
+        first.start()
+        time.sleep(0.3)
+        left = dict(ASK, messages=[{"role": "user", "content": "I will not wait"}])
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(endpoint, json=left, timeout=0.5)
+        first.join()
+        time.sleep(1.0)
+    assert slow.asked == ["What is a secular state?"]
