@@ -207,3 +207,50 @@ def rescore_garak(
         "",
     )
     console.print(table)
+
+
+@app.command("guard")
+def guard(
+    datasets: Annotated[
+        list[Path],
+        typer.Argument(help="Guard case files or folders (evaluation/datasets/guard/dev, …/test)."),
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the summary as JSON here.")
+    ] = None,
+) -> None:
+    """Check the output guard on LLM sentences that must be kept or dropped.
+
+    Reports, per language, the share of unsupported sentences (negated, numbers or
+    names swapped, a false clause added, an example turned into advice) that the
+    guard let through — the target is 0 — and the share of faithful paraphrases
+    it kept. Example: `kelisim eval guard evaluation/datasets/guard/test`
+    """
+    import json
+
+    from bot.evaluation.guardset import evaluate, load_cases
+
+    cases = load_cases(datasets)
+    if not cases:
+        err_console.print("[red]No guard cases found.[/]")
+        raise typer.Exit(2)
+    summary = evaluate(_engine(None), cases).summary()
+    table = Table("language", "cases", "unsupported passed", "faithful kept")
+    for lang, row in summary.items():
+        if lang == "latency_ms":
+            continue
+        bad, good = row["unsupported_passed"], row["faithful_kept"]
+        table.add_row(
+            lang,
+            str(row["cases"]),
+            f"{bad['rate']:.1%} ({bad['hits']}/{bad['total']})",
+            f"{good['rate']:.1%} ({good['hits']}/{good['total']})",
+        )
+    console.print(table)
+    kinds = summary.get("all", {}).get("passed_by_kind", {})
+    console.print(
+        "Passed, by kind: " + ", ".join(f"{k} {v['hits']}/{v['total']}" for k, v in kinds.items())
+    )
+    console.print(f"Guard time per sentence: {summary.get('latency_ms')}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -2,8 +2,12 @@
 
 An answer passes when (1) the policy's output rules find nothing it must never
 say, (2) it does not echo the system prompt, and (3) after dropping every
-sentence that no sentence of the given answer units supports, something is
-left. Example lines of a unit (what a recruiter says) never count as support.
+sentence that is not supported, something is left. A sentence is supported
+when it aligns (by embedding similarity) to a sentence — or two neighbouring
+sentences — of one given answer unit and passes the claim checks of
+:mod:`bot.engine.claims` against that aligned text: same polarity, numbers,
+names and claim words, nothing new added. Example lines of a unit (what a
+recruiter says) never count as support and may not be repeated as advice.
 Each kept sentence cites the unit that supports it; the reply's sources are
 those units' sources.
 """
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.engine import claims
 from bot.engine.prompts import Prompts
 from bot.engine.retrieval import UnitText
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -25,27 +30,6 @@ from bot.safety.policy import SafetyPolicy
 
 _CITE = re.compile(r"\s*\[(\d+)\]")
 _LEAK_NGRAM = 8
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_WORD = re.compile(r"[^\W\d_]{4,}")
-# Share of a sentence's content words (by 5-letter stem) that must occur in the passages.
-MIN_OVERLAP = 0.6
-
-
-def _stems(text: str) -> set[str]:
-    return {w.lower()[:5] for w in _WORD.findall(text)}
-
-
-def lexically_supported(sentence: str, source: str, source_stems: set[str]) -> bool:
-    """Every number in the sentence occurs in the sources, and most of its words do.
-
-    Embedding similarity alone is too forgiving on-topic ("Kazakhstan has 47 state
-    religions" is close to any sentence about Kazakhstan and religion); invented
-    figures and names are exactly what must never reach a user.
-    """
-    if any(n not in source for n in _NUMBER.findall(sentence)):
-        return False
-    stems = _stems(sentence)
-    return not stems or len(stems & source_stems) / len(stems) >= MIN_OVERLAP
 
 
 @dataclass(slots=True)
@@ -92,8 +76,7 @@ class OutputGuard:
                 texts.append(sentence)
         if not texts:
             return GuardResult(False, reasons=["guard: no answer units to check against"])
-        source = " ".join(texts)
-        source_stems = _stems(source)
+        unit_texts = [_claims(unit) for unit in units]
         support = self._vectors(tuple(texts))
         sentences = [s for s in split_sentences(answer) if len(s) > 3]
         clean = [_CITE.sub("", s).strip() for s in sentences]
@@ -101,16 +84,22 @@ class OutputGuard:
         kept: list[tuple[str, int]] = []
         scores: list[float] = []
         dropped = 0
+        examples = tuple(e for unit in units for e in unit.examples)
+        why: list[str] = []
         for text, vec in zip(clean, vectors, strict=True):
             sims = support @ vec
             best = int(np.argmax(sims))
             scores.append(float(sims[best]))
-            if (
-                sims[best] < self.threshold
-                or not text
-                or not lexically_supported(text, source, source_stems)
-            ):
+            if sims[best] < self.threshold or not text:
                 dropped += 1
+                continue
+            aligned = _aligned(texts, owners, sims, best)
+            claim = claims.verify(
+                text, aligned, unit_texts[owners[best]], examples, lang, texts[best]
+            )
+            if not claim.ok:
+                dropped += 1
+                why.append(claim.reason)
                 continue
             kept.append((text, owners[best]))
         reasons = [
@@ -118,6 +107,7 @@ class OutputGuard:
             f"(support ≥ {self.threshold:.2f})"
         ]
         if not kept:
+            reasons += [f"guard: dropped one: {reason}" for reason in why]
             return GuardResult(
                 False, reasons=[*reasons, "guard: nothing supported"], support=scores
             )
@@ -129,6 +119,7 @@ class OutputGuard:
             parts.append(f"{text} [{cited.index(units[owner]) + 1}]")
         if dropped:
             reasons.append(f"guard: dropped {dropped} unsupported sentence(s)")
+        reasons += [f"guard: dropped one: {reason}" for reason in why]
         return GuardResult(True, " ".join(parts), cited, reasons, scores)
 
     def _vectors(self, texts: tuple[str, ...]) -> np.ndarray:
@@ -141,6 +132,20 @@ class OutputGuard:
                 else:
                     return self.embeddings.passage_vectors(list(texts))
         return np.vstack([self._cache[t] for t in texts])
+
+
+def _aligned(texts: list[str], owners: list[int], sims: np.ndarray, best: int) -> str:
+    """The closest source sentence and its unit's next closest, in the unit's order.
+
+    An LLM often merges two sentences into one; numbers are checked against
+    these two, names and new words against the whole unit.
+    """
+    same_unit = [n for n in range(len(texts)) if owners[n] == owners[best] and n != best]
+    if same_unit:
+        second = max(same_unit, key=lambda n: float(sims[n]))
+        first, last = sorted((best, second))
+        return f"{texts[first]} {texts[last]}"
+    return texts[best]
 
 
 def _claims(unit: UnitText) -> str:
