@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.cli.common import console, err_console, settings
 from bot.curation import audit
 from bot.errors import CorpusError
+from bot.knowledge.documents import Problem
 from bot.models import LANGS, Lang
 from bot.settings import Settings
 
@@ -119,12 +120,22 @@ def import_files(
             f"({result.doc_id}, {result.lang}){todo}",
             soft_wrap=True,
         )
+        for problem in screened_lines(result.path) if result.path else ():
+            console.print(f"  [red]unsafe line[/] {escape(str(problem))}", soft_wrap=True)
     console.print(
         f"{len(files) - failed} imported, {failed} skipped. Review the drafts, then "
         "`kelisim kb validate`."
     )
     if failed:
         raise typer.Exit(1)
+
+
+def screened_lines(path: Path) -> list[Problem]:
+    """The lines of a draft that screening flags (they block publishing)."""
+    from bot.knowledge.documents import SCREENED, parse_document
+
+    _, problems = parse_document(path)
+    return [p for p in problems if SCREENED in p.message]
 
 
 def publish(

@@ -28,6 +28,7 @@ from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
 from bot.models import LANGS, Decision, Lang, Question, Reply, Source, Suggestion, Turn, Verdict
 from bot.safety.policy import MAX_EMBEDDED_CHARS, SafetyPolicy
+from bot.safety.screening import screen
 from bot.safety.wrappers import unwrap
 from bot.settings import Settings, get_settings
 
@@ -374,16 +375,19 @@ class Engine:
         return unit is not None and self._quotable(unit)
 
     def _quotable(self, unit: UnitText) -> bool:
-        """Retrieved text is data: a unit with a line the output rules flag is never quoted.
+        """Retrieved text is data: a unit with a line the screening flags is never quoted.
 
-        Example lines are quotations a unit teaches to recognise; they are checked
-        as part of their framing sentence's unit, not on their own.
+        Publishing refuses such lines; this also covers an index built before a
+        rule existed. Example lines are quotations a unit teaches to recognise;
+        they are checked as part of their framing sentence's unit, not on their own.
         """
         verdict = self._quotable_cache.get(unit.body)
         if verdict is None:
             examples = set(unit.examples)
             claims = "\n".join(x for x in unit.body.splitlines() if x not in examples)
-            verdict = all(self.policy.check_output(s) is None for s in claims.splitlines() if s)
+            verdict = all(
+                self.policy.check_output(s) is None for s in claims.splitlines() if s
+            ) and not screen(f"{unit.question}\n{unit.body}", unit.examples)
             if len(self._quotable_cache) < 100_000:  # corpus units: a bounded set
                 self._quotable_cache[unit.body] = verdict
         return verdict

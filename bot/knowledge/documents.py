@@ -24,6 +24,7 @@ import yaml
 from bot.knowledge.units import Unit, front_matter_lines, parse_units
 from bot.language import detect
 from bot.models import LANGS, Lang
+from bot.safety.screening import screen
 
 Status = Literal["draft", "published"]
 STATUSES: tuple[Status, ...] = ("draft", "published")
@@ -190,6 +191,14 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
     return meta, content
 
 
+# Ends every screening finding, so front ends can pick them out.
+SCREENED = "unreviewed lines like this must never reach a young person"
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
     """Read one file; return the document (``None`` if unusable) and its problems."""
     problems: list[Problem] = []
@@ -281,6 +290,14 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         for problem in unit_problems:
             severity = problem.severity if status == "published" else "warning"
             err(problem.where, problem.message, severity)
+        screened: Literal["error", "warning"] = "error" if status == "published" else "warning"
+        for unit in units:
+            for flag in screen(f"{unit.question}\n{unit.body}", unit.examples):
+                err(
+                    f"{{#{unit.anchor}}}",
+                    f"{flag.why}: «{_excerpt(flag.sentence)}» — remove or rewrite it: {SCREENED}",
+                    screened,
+                )
         for unit in units if keys else ():  # no sources at all is reported once, above
             for key in unit.source_keys:
                 if key not in keys:

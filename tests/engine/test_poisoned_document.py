@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
 from bot.knowledge.embeddings import KelisimEmbeddings
+from bot.knowledge.documents import Document, load_corpus, parse_document
 from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT
@@ -34,8 +36,26 @@ def poisoned(
     head, first, rest = text.split("\n## ", 2)
     heading, answer = first.split("\n\n", 1)
     doc.write_text(f"{head}\n## {heading}\n\n{POISON}{answer}\n## {rest}", encoding="utf-8")
-    build_index(make_settings(root / "data", corpus_dir=corpus), embeddings)
+    # Publishing refuses such a line now (see test_publish); this is an index built
+    # before a rule existed, so the documents are handed to the build directly.
+    settings = make_settings(root / "data", corpus_dir=corpus)
+    found = load_corpus(corpus)
+    assert any("instruction to the assistant" in p.message for p in found.problems)
+    documents = [d for path in sorted(corpus.rglob("*.md")) if (d := _unchecked(path)) is not None]
+    build_index(settings, embeddings, documents=documents)
     return root, corpus
+
+
+def _unchecked(path: Path) -> Document | None:
+    """The document as a draft would parse (screening findings are warnings there)."""
+    text = path.read_text(encoding="utf-8").replace("status: published", "status: draft", 1)
+    draft = path.with_suffix(".draft")
+    draft.write_text(text, encoding="utf-8")
+    try:
+        doc, _ = parse_document(draft)
+    finally:
+        draft.unlink()
+    return None if doc is None else replace(doc, path=path, status="published")
 
 
 def test_extractive_answer_never_quotes_the_planted_instruction(
