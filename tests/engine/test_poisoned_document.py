@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.knowledge.documents import Document, load_corpus, parse_document
+from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT
