@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli.common import console, ensure_index, err_console, settings
-from bot.evaluation.gate import DEFAULT_THRESHOLDS
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -71,6 +70,8 @@ def run(
         err_console.print("[red]No cases to run.[/]")
         raise typer.Exit(2)
     engine = _engine(generator)
+    from bot.evaluation.gate import DEFAULT_THRESHOLDS
+
     gate_file = thresholds or DEFAULT_THRESHOLDS
     with Progress(
         TextColumn("Evaluating"),

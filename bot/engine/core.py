@@ -60,7 +60,7 @@ class Engine:
         self.settings = settings
         self.embeddings = embeddings or get_embeddings(settings)
         self.client = client or store.make_client(settings)
-        self.retriever = Retriever(self.client, self.embeddings)
+        self.retriever = Retriever(self.client, self.embeddings, settings.data_dir / "cache")
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self.policy = SafetyPolicy.from_settings(settings, self.embeddings)
         self._generator = None

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pickle
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -36,6 +40,8 @@ from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import LANGS, Lang, Source
 
 log = logging.getLogger(__name__)
+
+Lexical = dict[Lang, tuple[TfidfVectorizer, Any]]
 
 RELOAD_CHECK_SECONDS = 3.0
 # How much the phrasing match counts against the answer-text match, and how much
@@ -84,7 +90,7 @@ class _Snapshot:
     phrasing_rows: np.ndarray | None = None
     groups: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[tuple[str, Lang], str] = field(default_factory=dict)
-    lexical: dict[Lang, tuple[TfidfVectorizer, Any]] = field(default_factory=dict)
+    lexical: Lexical = field(default_factory=dict)
 
 
 def _lexical(
@@ -136,9 +142,15 @@ def _reason(exc: BaseException) -> str:
 class Retriever:
     """Searches the index; safe to share between threads."""
 
-    def __init__(self, client: chromadb.ClientAPI, embeddings: KelisimEmbeddings) -> None:
+    def __init__(
+        self,
+        client: chromadb.ClientAPI,
+        embeddings: KelisimEmbeddings,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._client = client
         self._embeddings = embeddings
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._checked = 0.0
@@ -190,7 +202,9 @@ class Retriever:
             snap.phrasing_rows = np.array(
                 [index[str(phr["metadatas"][n]["unit_id"])] for n in keep]
             )
-        snap.lexical = _lexical(snap, phr["documents"] or [], phr["metadatas"] or [])
+        snap.lexical = self._cached_lexical(
+            generation, lambda: _lexical(snap, phr["documents"] or [], phr["metadatas"] or [])
+        )
         by_group: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for (uid, lang), unit in texts.items():
             if lang == "en" or (uid, "en") not in texts:
@@ -198,6 +212,35 @@ class Retriever:
             snap.titles[(unit.group, lang)] = unit.title
         snap.groups = {g: [uid for _, uid in sorted(set(items))] for g, items in by_group.items()}
         return snap
+
+    def _cached_lexical(self, generation: store.Generation, fit: Callable[[], Lexical]) -> Lexical:
+        """The lexical model of ``generation``: fitted once, then read from the cache.
+
+        It depends only on the generation's text, so a new process (``kelisim ask``,
+        a restarted worker) loads it instead of fitting it again.
+        """
+        if self._cache_dir is None:
+            return fit()
+        path = self._cache_dir / f"lexical-{generation.units}-{generation.fingerprint[:16]}.pkl"
+        try:
+            with path.open("rb") as f:
+                cached = pickle.load(f)
+            if isinstance(cached, dict):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            pass  # missing or damaged: fitted again below
+        model = fit()
+        try:
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
+            for old in self._cache_dir.glob("lexical-*.pkl"):
+                old.unlink(missing_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError as exc:
+            log.info("lexical model not cached (%s)", exc)
+        return model
 
     def _current(self) -> _Snapshot:
         now = time.monotonic()
