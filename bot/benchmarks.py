@@ -5,12 +5,18 @@
 * index build time for the corpus, for a synthetic 2,000-unit corpus, and for a
   rebuild with nothing changed;
 * the safety policy's own cost per message;
+* cold start: ``kelisim ask`` in a new process, and the bot's first answer;
+* the bounded cost of long, encoded and history-heavy messages;
+* the output guard per sentence;
 * the evaluation harness (1,000 cases) and, when present, the Telegram load run.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +31,7 @@ from bot.engine import get_engine
 from bot.knowledge.documents import Document, SourceRef
 from bot.knowledge.index import build_index
 from bot.knowledge.units import parse_units
-from bot.models import Question
+from bot.models import Question, Turn
 from bot.settings import PROJECT_ROOT, get_settings
 
 SYNTHETIC_DOCUMENTS = 400  # 2,000 units and 8,000 phrasings
@@ -159,8 +165,71 @@ def bench_index() -> None:
     )
 
 
+def bench_cold_ask() -> None:
+    """``kelisim ask`` end to end in a new process, next to a bare interpreter start."""
+
+    def wall(*args: str) -> float:
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, *args], check=True, capture_output=True)
+            runs.append(time.perf_counter() - t)
+        return float(np.median(runs))
+
+    bare = wall("-c", "pass")
+    ask = wall("-m", "bot", "ask", "What does it mean that Kazakhstan is a secular state?")
+    print(
+        f"cold start: `kelisim ask` {ask:.2f} s end to end (median of 3); a bare Python "
+        f"start {bare:.2f} s; ratio {ask / bare:.0f}x"
+    )
+
+
+def bench_bounds() -> None:
+    """What one message can cost, as multiples of a normal question (fresh text each)."""
+    engine = get_engine(get_settings(), record=False)
+    questions = _questions()[:40]
+    engine.answer(Question("warm up"))
+
+    def cost(question: Question) -> float:
+        engine.embeddings._cached_query.cache_clear()
+        t = time.perf_counter()
+        engine.answer(question)
+        return (time.perf_counter() - t) * 1000
+
+    normal = float(np.median([cost(Question(q)) for q in questions]))
+    words = " ".join(questions).split()
+    story = (" ".join(words) * 3)[:4096]
+    encoded = " ".join(f"{w} {base64.b64encode(w.encode()).decode()}" for w in (words * 3))[:4000]
+    history = tuple(Turn("user", "ы" * 40_000) for _ in range(4))
+    cases = {
+        "a 4,096-character story": Question(story),
+        "4,000 characters of words and their base64": Question(encoded),
+        "a short question after 4 x 40 KB of history": Question(questions[0], history=history),
+    }
+    print(f"bounded cost: a normal question {normal:.0f} ms (median of {len(questions)})")
+    for name, question in cases.items():
+        ms = cost(question)
+        print(f"  {name}: {ms:.0f} ms, {ms / normal:.1f}x a normal question")
+
+
+def bench_guard() -> None:
+    """The LLM output guard per sentence, on its dev split (a running bot's warm cache)."""
+    from bot.evaluation.guardset import evaluate, load_cases
+
+    cases = load_cases([PROJECT_ROOT / "evaluation" / "datasets" / "guard" / "dev"])
+    summary = evaluate(get_engine(get_settings(), record=False), cases).summary()
+    ms = summary["latency_ms"]
+    print(
+        f"output guard: {ms['p50']:.1f} ms p50, {ms['p95']:.1f} ms p95 per LLM sentence "
+        f"({len(cases)} sentences; embedding the sentence is most of it)"
+    )
+
+
 def main() -> None:
+    bench_cold_ask()
     bench_answers()
+    bench_bounds()
+    bench_guard()
     bench_index()
     try:
         from bot.evaluation.bench import bench_eval

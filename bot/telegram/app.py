@@ -207,12 +207,18 @@ async def running(
         yield application
     finally:
         await application.updater.stop()
+        await _stop(application)
+
+
+async def _stop(application: AnyApplication) -> None:
+    """What ``run_polling`` does on the way out, for the loops we run ourselves."""
+    if application.running:
         await application.stop()
         if application.post_stop:
             await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
 
 
 async def _check_token(settings: Settings) -> None:
@@ -277,10 +283,4 @@ async def _serve_webhook(
         await server.serve()
     finally:
         log.info("webhook: stopping")
-        if application.running:
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        await _stop(application)
