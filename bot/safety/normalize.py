@@ -104,7 +104,9 @@ def variants(text: str) -> list[tuple[str, str]]:
     if decoded is not None:
         add("base64", decoded[0])
         add("base64", decoded[1])
-    if re.search(r"\w[0-9@$!|+]\w|[0-9@$]\w{2}", plain):
+    # A digit or symbol inside a word ("b0mb", "@ttack"); numbers such as 2016 or
+    # 9/11 are not leetspeak.
+    if re.search(r"[^\W\d_][0-9@$!|+]\w|\w[0-9@$!|+][^\W\d_]|[0-9@$][^\W\d_]{2}", plain):
         add("leetspeak", plain.translate(_LEET))
     if _CYR.search(plain) and _LAT.search(plain):
         add("look-alike letters", _fix_mixed_scripts(plain))

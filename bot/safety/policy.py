@@ -41,8 +41,10 @@ CONTEXT_CHARS = 300
 SOFT = (Decision.REDIRECT, Decision.OUT_OF_SCOPE, Decision.ANSWER)
 # The embedding model reads at most 512 tokens; longer text only costs time.
 MAX_EMBEDDED_CHARS = 2000
-# De-obfuscated forms that are embedded and classified, at most.
+# De-obfuscated forms that are embedded and classified, at most, and how much of
+# each: an encoded request is short, and each form costs one more embedding.
 MAX_DECODED_FORMS = 3
+MAX_DECODED_CHARS = 400
 PRIORITY = {
     Decision.CRISIS: 0,
     Decision.REFUSE: 1,
@@ -226,7 +228,7 @@ class SafetyPolicy:
             ]
             for form in decoded[:MAX_DECODED_FORMS]:
                 other = self.classifier.predict(
-                    self.embeddings.query_vector(form[:MAX_EMBEDDED_CHARS])
+                    self.embeddings.query_vector(form[:MAX_DECODED_CHARS])
                 )
                 if PRIORITY[other.decision] < PRIORITY[best.decision]:
                     category = "jailbreak" if other.decision is Decision.REFUSE else other.category
