@@ -69,68 +69,84 @@ _PROHIBITION = re.compile(
     re.I,
 )
 
-_NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "seventy": "70",
-    "eighty": "80",
-    "ninety": "90",
-    "hundred": "100",
-    "thousand": "1000",
-    "million": "1000000",
-    "первы": "1",
-    "один": "1",
-    "одна": "1",
-    "два": "2",
-    "две": "2",
-    "второ": "2",
-    "три": "3",
-    "треть": "3",
-    "четыр": "4",
-    "пять": "5",
-    "шесть": "6",
-    "семь": "7",
-    "восем": "8",
-    "девят": "9",
-    "десят": "10",
-    "двадц": "20",
-    "тридц": "30",
-    "сорок": "40",
-    "сто": "100",
-    "тысяч": "1000",
-    "милли": "1000000",
-    "бір": "1",
-    "екі": "2",
-    "үш": "3",
-    "төрт": "4",
-    "бес": "5",
-    "алты": "6",
-    "жеті": "7",
-    "сегіз": "8",
-    "тоғыз": "9",
-    "он": "10",
-    "жиырм": "20",
-    "отыз": "30",
-    "қырық": "40",
-    "елу": "50",
-    "жүз": "100",
-    "мың": "1000",
+# Number words per language: whole words (English, Kazakh) or word starts that
+# carry the number in every case form (Russian). "он" is ten in Kazakh but "he"
+# in Russian, so each language reads only its own.
+_NUMBER_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+        "ten": "10",
+        "eleven": "11",
+        "twelve": "12",
+        "twenty": "20",
+        "thirty": "30",
+        "forty": "40",
+        "fifty": "50",
+        "sixty": "60",
+        "seventy": "70",
+        "eighty": "80",
+        "ninety": "90",
+        "hundred": "100",
+        "thousand": "1000",
+        "million": "1000000",
+    },
+    "ru": {
+        "один": "1",
+        "одна": "1",
+        "одно": "1",
+        "два": "2",
+        "две": "2",
+        "двух": "2",
+        "три": "3",
+        "трёх": "3",
+        "трех": "3",
+        "четыр": "4",
+        "пят": "5",
+        "шест": "6",
+        "сем": "7",
+        "восьм": "8",
+        "восем": "8",
+        "девят": "9",
+        "десят": "10",
+        "двадцат": "20",
+        "тридцат": "30",
+        "сорок": "40",
+        "пятьдесят": "50",
+        "сто": "100",
+        "тысяч": "1000",
+        "миллион": "1000000",
+    },
+    "kk": {
+        "бір": "1",
+        "екі": "2",
+        "үш": "3",
+        "төрт": "4",
+        "бес": "5",
+        "алты": "6",
+        "жеті": "7",
+        "сегіз": "8",
+        "тоғыз": "9",
+        "он": "10",
+        "жиырма": "20",
+        "отыз": "30",
+        "қырық": "40",
+        "елу": "50",
+        "жүз": "100",
+        "мың": "1000",
+        "миллион": "1000000",
+    },
 }
+# Russian number words decline ("пяти", "семью"): matched by their start, but only
+# when nothing but a case ending follows (so "семья", family, is not seven).
+_RU_ENDINGS = re.compile(r"(ь|и|ью|ью|ём|ем|ми|ого|ому|ой|ым|ых|ыми|ая|ую|ое)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +163,16 @@ def stems(text: str) -> set[str]:
 
 def _numbers(text: str, lang: str) -> set[str]:
     found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
-    for word in _WORD.findall(text.lower()):
-        key = word if word in _NUMBER_WORDS else word[:STEM]
-        if key in _NUMBER_WORDS and (len(word) <= 7 or key == word[:STEM]):
-            found.add(_NUMBER_WORDS[key])
+    words = _NUMBER_WORDS.get(lang, _NUMBER_WORDS["en"])
+    tokens = [part for word in _WORD.findall(text.lower()) for part in re.split(r"[-'’]", word)]
+    for word in tokens:
+        if word in words:
+            found.add(words[word])
+        elif lang == "ru":
+            for start, value in words.items():
+                if word.startswith(start) and _RU_ENDINGS.fullmatch(word[len(start) :]):
+                    found.add(value)
+                    break
     return found
 
 

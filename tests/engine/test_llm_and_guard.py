@@ -235,3 +235,11 @@ def test_the_guard_stops_most_unsupported_claims_on_the_dev_split(engine: Engine
     assert summary["unsupported_passed"]["rate"] <= 0.20
     assert summary["faithful_kept"]["rate"] >= 0.60
     assert summary["passed_by_kind"]["example_advice"]["hits"] == 0
+
+
+def test_number_words_are_read_in_their_own_language() -> None:
+    from bot.engine.claims import _numbers
+
+    assert _numbers("Он сказал, что семья из пяти человек", "ru") == {"5"}  # "он" is "he"
+    assert _numbers("он бес адам", "kk") == {"10", "5"}  # in Kazakh "он" is ten
+    assert _numbers("forty-seven religions", "en") == {"40", "7"}
