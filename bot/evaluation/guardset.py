@@ -79,12 +79,18 @@ def _rate(hits: int, total: int) -> dict[str, float | int]:
 
 
 def load_cases(paths: list[Path]) -> list[GuardCase]:
-    files = [
-        p for path in paths for p in (sorted(path.glob("*.jsonl")) if path.is_dir() else [path])
-    ]
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise CorpusError(f"{path}: no such file or folder")
+        files += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     cases = []
     for file in files:
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusError(f"{file}: cannot be read as UTF-8 text ({exc})") from exc
+        for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:

@@ -243,3 +243,20 @@ def test_number_words_are_read_in_their_own_language() -> None:
     assert _numbers("Он сказал, что семья из пяти человек", "ru") == {"5"}  # "он" is "he"
     assert _numbers("он бес адам", "kk") == {"10", "5"}  # in Kazakh "он" is ten
     assert _numbers("forty-seven religions", "en") == {"40", "7"}
+
+
+def test_guard_case_files_that_cannot_be_read_are_named(tmp_path) -> None:
+    from bot.errors import CorpusError
+    from bot.evaluation.guardset import load_cases
+
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\xff\xfe")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": 1}\n', encoding="utf-8")
+    for path, message in (
+        (tmp_path / "missing", "no such file"),
+        (binary, "UTF-8"),
+        (broken, "broken.jsonl:1: not a guard case"),
+    ):
+        with pytest.raises(CorpusError, match=message):
+            load_cases([path])
