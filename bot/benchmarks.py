@@ -7,6 +7,7 @@
 * the safety policy's own cost per message;
 * cold start: ``kelisim ask`` in a new process, and the bot's first answer;
 * the bounded cost of long, encoded and history-heavy messages;
+* "check this post" per post, and its cost after embedding;
 * the output guard per sentence;
 * the evaluation harness (1,000 cases) and, when present, the Telegram load run.
 """
@@ -225,10 +226,54 @@ def bench_guard() -> None:
     )
 
 
+def bench_check() -> None:
+    """"Check this post" per post, with and without embedding, next to a normal question.
+
+    Posts are the train split's (fresh text each: the embedding cache is cleared), so
+    the figure includes embedding the post and its sentences; the second figure is
+    everything after the vectors (cues, the detector, the reply), which is what the
+    analysis itself costs.
+    """
+    from bot.posts.dataset import read_posts, split_files
+    from bot.posts.detector import post_sentences
+
+    engine = get_engine(get_settings(), record=False)
+    posts = [p.text for p in read_posts(split_files("train"))][::5][:120]
+    engine.check("warm up the detector with a post of a few words", lang="en")
+    total, after = [], []
+    checker = engine._checker
+    assert checker is not None
+    for text in posts:
+        engine.embeddings._cached_query.cache_clear()
+        started = time.perf_counter()
+        engine.check(text)
+        total.append((time.perf_counter() - started) * 1000)
+        vector = engine.embeddings.query_vector(text)
+        pieces = np.asarray(engine.embeddings.embed_queries(post_sentences(text)))
+        started = time.perf_counter()
+        found = checker.detector.detect(text, vector, pieces)
+        checker._analysis(found, "manipulative", "en", [])
+        after.append((time.perf_counter() - started) * 1000)
+    questions = _questions()[:40]
+    normal = []
+    for q in questions:
+        engine.embeddings._cached_query.cache_clear()
+        started = time.perf_counter()
+        engine.answer(Question(q))
+        normal.append((time.perf_counter() - started) * 1000)
+    base = float(np.median(normal))
+    print(
+        f"check a post: {_pct(total, 50):.0f} ms p50, {_pct(total, 95):.0f} ms p95 per post "
+        f"({len(posts)} posts; {_pct(total, 50) / base:.1f}x a normal question at {base:.0f} ms); "
+        f"after embedding: {_pct(after, 50):.1f} ms p50, {_pct(after, 95):.1f} ms p95"
+    )
+
+
 def main() -> None:
     bench_cold_ask()
     bench_answers()
     bench_bounds()
+    bench_check()
     bench_guard()
     bench_index()
     try:

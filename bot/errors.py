@@ -10,7 +10,8 @@ ends can catch one class and show its message to a person without a traceback::
     ├── IndexUnavailableError the index cannot be read (damaged file, server down)
     ├── IndexBuildError       building the index failed (the previous one keeps serving)
     │   └── InvalidCorpusError    the corpus has invalid documents, so nothing was built
-    └── GeneratorError        the LLM endpoint failed (callers fall back to the composer)
+    ├── GeneratorError        the LLM endpoint failed (callers fall back to the composer)
+    └── DatasetError          a labelled evaluation file is missing or malformed
 """
 
 
@@ -53,3 +54,7 @@ class InvalidCorpusError(IndexBuildError):
 
 class GeneratorError(KelisimError):
     """The LLM generator failed; the caller falls back to the extractive composer."""
+
+
+class DatasetError(KelisimError):
+    """A labelled evaluation file is missing, unreadable or has a malformed line."""

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "prompts",
         description="Folder of per-language reply templates, LLM prompts and help lines.",
     )
+    lessons_dir: Path = Field(
+        PROJECT_ROOT / "knowledge_base" / "lessons",
+        description="Folder of prebunking micro-lessons (`/learn`, `kelisim learn`), one "
+        "folder per manipulation technique.",
+    )
     safety_dir: Path = Field(
         PROJECT_ROOT / "knowledge_base" / "safety",
         description="Folder of the safety policy's editable rules and labelled exemplars.",

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli import chat, kb, safety
+from bot.cli import chat, kb, posts, safety
 from bot.errors import KelisimError
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 app.command("ask")(chat.ask)
 app.command("chat")(chat.chat)
+app.command("check")(posts.check)
+app.command("learn")(posts.learn)
 app.add_typer(kb.app, name="kb")
 app.add_typer(safety.app, name="safety")
 

@@ -255,3 +255,44 @@ def guard(
     console.print(f"Guard time per sentence: {summary.get('latency_ms')}")
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+@app.command("posts")
+def posts(
+    datasets: Annotated[
+        list[Path],
+        typer.Argument(help="Labelled post files or folders (evaluation/datasets/posts/test)."),
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Score "check this post" on labelled posts: the whole check, as users get it.
+
+    Per language: manipulative posts given at least one correct technique (target
+    ≥ 90%), neutral posts flagged (target ≤ 5%), calls to violence or recruitment
+    given the help lines (target 100%); then precision and recall per technique.
+    Example: `kelisim eval posts evaluation/datasets/posts/test`
+    """
+    import json
+
+    from bot.posts.dataset import read_posts
+    from bot.posts.evaluation import render, score
+
+    files = [f for d in datasets for f in (sorted(d.glob("*.jsonl")) if d.is_dir() else [d])]
+    labelled = read_posts(files)
+    if not labelled:
+        err_console.print("[red]No labelled posts found.[/]")
+        raise typer.Exit(2)
+    engine = _engine(None)
+    checks = [engine.check(p.text, lang=p.lang) for p in labelled]
+    result = score(labelled, checks)
+    latencies = sorted(c.latency_ms for c in checks)
+    result["latency_ms"] = {
+        "p50": latencies[len(latencies) // 2],
+        "p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
+    }
+    console.print(render(result, f"{len(labelled)} labelled posts"))
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        console.print(f"Wrote {json_out}")

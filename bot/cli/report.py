@@ -26,16 +26,17 @@ def trends(
         ),
     ] = None,
 ) -> None:
-    """Messages per ISO week by decision, category, topic and language (HTML and CSV).
+    """Messages per ISO week by decision, category, topic and language (HTML and CSV),
+    and which manipulation techniques the posts young people checked contained.
 
     Counts below 5 are shown as "<5". Only counters are stored: no text, no user ids.
     """
     from bot.curation.trend_report import write_report
-    from bot.curation.trends import load_counts
+    from bot.curation.trends import CHECK, load_counts
 
     s = settings()
     counts = load_counts(s.data_dir, since=since.date() if since else None)
-    total = sum(c.n for c in counts)
+    total = sum(c.n for c in counts if c.decision != CHECK)
     weeks = len({c.week for c in counts})
     summary = f"{total} messages over {weeks} weeks" + (f" since {since.date()}." if since else ".")
     try:

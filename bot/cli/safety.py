@@ -43,3 +43,26 @@ def train(
             table.add_row(f"dev: exact decision, {lang}", f"{value:.1%}")
     console.print(table)
     console.print(f"Wrote {report.path}")
+
+
+@app.command("train-posts")
+def train_posts() -> None:
+    """Retrain the "check this post" detector from the labelled posts in the repository.
+
+    Reads the *train* split (`evaluation/datasets/posts/train/`), picks thresholds on
+    out-of-fold predictions (5 folds) and writes `knowledge_base/safety/post-detector.json`.
+    The frozen *test* split is never read: score it with `kelisim eval posts`.
+    """
+    from bot.knowledge.embeddings import get_embeddings
+    from bot.posts.evaluation import render
+    from bot.posts.training import train_posts as run
+
+    s = settings()
+    with console.status("Embedding and training…"):
+        report = run(s, get_embeddings(s))
+    console.print(render(report.dev, f"Out-of-fold (dev) figures on {report.posts} training posts"))
+    console.print(
+        "thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in report.thresholds.items()),
+        soft_wrap=True,
+    )
+    console.print(f"Wrote {report.path}")

@@ -1,4 +1,5 @@
-"""``kelisim report trends``: weekly counts by decision, category, topic and language.
+"""``kelisim report trends``: weekly counts by decision, category, topic and language,
+and the manipulation techniques found in posts young people checked.
 
 Any count below :data:`MIN_CELL` is shown as ``<5`` so that a rare kind of
 message in a small school cannot point at the person who sent it.
@@ -7,6 +8,7 @@ message in a small school cannot point at the person who sent it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,11 +17,14 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from bot.curation.trends import Count
+from bot.curation.trends import CHECK, Count
 
 MIN_CELL = 5
 SUPPRESSED = f"<{MIN_CELL}"
 DIMENSIONS = ("decision", "category", "topic", "language")
+# Checked posts ("check this post") are counted per technique named (``neutral``
+# for a post without any), in a table of their own.
+TECHNIQUE = "technique"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,13 @@ def tabulate(counts: Sequence[Count], dimension: str) -> Table:
 
 
 def tables(counts: Sequence[Count]) -> list[Table]:
-    return [tabulate(counts, d) for d in DIMENSIONS]
+    """One table per dimension of replies, then techniques named in checked posts."""
+    replies = [c for c in counts if c.decision != CHECK]
+    checks = [c for c in counts if c.decision == CHECK]
+    out = [tabulate(replies, d) for d in DIMENSIONS]
+    if checks:
+        out.append(dataclasses.replace(tabulate(checks, "category"), dimension=TECHNIQUE))
+    return out
 
 
 def write_csv(path: Path, all_tables: Sequence[Table]) -> None:
@@ -82,12 +93,18 @@ def _figure(table: Table) -> go.Figure:
         )
     fig.update_layout(
         barmode="stack",
-        title=f"Messages per week by {table.dimension}",
+        title=_heading(table) + " per week",
         xaxis_title="ISO week",
         yaxis_title="messages",
         height=420,
     )
     return fig
+
+
+def _heading(table: Table) -> str:
+    if table.dimension == TECHNIQUE:
+        return "Manipulation techniques in checked posts"
+    return f"Messages by {table.dimension}"
 
 
 def _html_table(table: Table) -> str:
@@ -122,7 +139,7 @@ def write_html(path: Path, all_tables: Sequence[Table], summary: str) -> None:
     sections = []
     for i, table in enumerate(all_tables):
         chart = _figure(table).to_html(full_html=False, include_plotlyjs=(i == 0))
-        sections.append(f"<h2>By {html.escape(table.dimension)}</h2>{chart}{_html_table(table)}")
+        sections.append(f"<h2>{html.escape(_heading(table))}</h2>{chart}{_html_table(table)}")
     path.write_text(
         _PAGE.format(
             summary=html.escape(summary),

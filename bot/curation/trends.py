@@ -15,13 +15,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.curation.storage import connect
 from bot.models import Question, Reply
 from bot.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from bot.posts.checker import PostCheck
+
 TRENDS_FILE = "trends.sqlite"
 NONE = "-"
+# Checked posts are counted as decision CHECK, one row per technique named.
+CHECK, NEUTRAL = "check", "neutral"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counts (
     week TEXT NOT NULL,
@@ -107,25 +113,36 @@ def flush() -> None:
 atexit.register(flush)
 
 
+def _count(keys: list[_Key]) -> None:
+    with _pending_lock:
+        for key in keys:
+            _pending[key] += 1
+        due = time.monotonic() - _last_flush >= FLUSH_SECONDS
+    if due:
+        flush()
+
+
 def record_event(question: Question, reply: Reply, *, settings: Settings | None = None) -> None:
     """Engine listener: count this reply (the question itself is not looked at).
 
     Use ``functools.partial(record_event, settings=...)`` for an engine with its own settings.
     """
     s = settings or get_settings()
-    key = (
-        s.data_dir,
-        iso_week(dt.datetime.now(dt.UTC).date()),
-        reply.decision.value,
-        reply.category or NONE,
-        reply.topic or NONE,
-        reply.language,
-    )
-    with _pending_lock:
-        _pending[key] += 1
-        due = time.monotonic() - _last_flush >= FLUSH_SECONDS
-    if due:
-        flush()
+    week = iso_week(dt.datetime.now(dt.UTC).date())
+    category, topic = reply.category or NONE, reply.topic or NONE
+    _count([(s.data_dir, week, reply.decision.value, category, topic, reply.language)])
+
+
+def record_check(result: PostCheck, *, settings: Settings | None = None) -> None:
+    """Engine check listener: one count per technique named in a checked post.
+
+    Stored as decision ``check`` with the technique id as the category (``neutral``
+    for a post without any); the post itself is not looked at.
+    """
+    s = settings or get_settings()
+    week = iso_week(dt.datetime.now(dt.UTC).date())
+    names = result.techniques or (NEUTRAL,)
+    _count([(s.data_dir, week, CHECK, tid, NONE, result.language) for tid in names])
 
 
 def load_counts(data_dir: Path, *, since: dt.date | None = None) -> list[Count]:

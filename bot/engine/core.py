@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import chromadb
 import numpy as np
@@ -32,6 +33,10 @@ from bot.safety.screening import screen
 from bot.safety.wrappers import unwrap
 from bot.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from bot.posts.checker import PostCheck, PostChecker
+    from bot.posts.lessons import LessonBook
+
 log = logging.getLogger(__name__)
 
 # Next questions offered under an answer, and "Did you mean" choices.
@@ -41,6 +46,7 @@ CLARIFY_MAX = 3
 CLARIFY_SPREAD = 0.02
 
 Listener = Callable[[Question, Reply], object]
+CheckListener = Callable[["PostCheck"], object]
 Draft = Callable[[str], None]
 # A sentence is complete at its end mark, with the citation that follows it.
 _SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s)")
@@ -75,7 +81,15 @@ class Engine:
         )
         # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
         self.listeners: list[Listener] = self._default_listeners() if record else []
+        self.check_listeners: list[CheckListener] = []
+        if record:
+            from bot.curation.trends import record_check
+
+            self.check_listeners.append(partial(record_check, settings=settings))
         self._quotable_cache: dict[str, bool] = {}
+        self._lock = threading.Lock()
+        self._checker: PostChecker | None = None
+        self._lessons: LessonBook | None = None
 
     def _default_listeners(self) -> list[Listener]:
         """Anonymous records for educators and analysts (see ``bot.curation``)."""
@@ -130,6 +144,48 @@ class Engine:
         return reply
 
     # ----------------------------------------------------------------- private
+    def check(
+        self,
+        text: str,
+        *,
+        lang: Lang | None = None,
+        preferred_lang: Lang | None = None,
+        record: bool = True,
+    ) -> PostCheck:
+        """Analyse a forwarded post for manipulation techniques (see :mod:`bot.posts`).
+
+        ``lang`` is the reply language (the user's); without it, the post's own.
+        ``record=False`` leaves the trend counters alone (call :meth:`record_check`
+        once the result is actually shown).
+        """
+        from bot.posts.checker import PostChecker
+
+        with self._lock:
+            if self._checker is None:
+                self._checker = PostChecker(self)
+        result = self._checker.check(text, lang=lang, preferred_lang=preferred_lang)
+        if record:
+            self.record_check(result)
+        return result
+
+    def record_check(self, result: PostCheck) -> None:
+        """Tell the check listeners (anonymous trend counters) about a shown analysis."""
+        for listener in self.check_listeners:
+            try:
+                listener(result)
+            except Exception:  # a listener must never break checking
+                log.exception("check listener failed")
+
+    @property
+    def lessons(self) -> LessonBook:
+        """The published micro-lessons (read once per engine)."""
+        from bot.posts.lessons import load_lessons
+
+        with self._lock:
+            if self._lessons is None:
+                self._lessons = load_lessons(self.settings.lessons_dir)
+            return self._lessons
+
     def _answer(self, question: Question, on_draft: Draft | None = None) -> Reply:
         settings, prompts = self.settings, self.prompts
         history = bounded_history(question.history, settings.history_turns)
@@ -371,8 +427,12 @@ class Engine:
         )
 
     def _quotable_id(self, unit_id: str, lang: Lang) -> bool:
+        return self.quotable_unit(unit_id, lang) is not None
+
+    def quotable_unit(self, unit_id: str, lang: Lang) -> UnitText | None:
+        """The published unit ``unit_id`` in ``lang``, if it may be quoted."""
         unit = self.retriever.unit(unit_id, lang)
-        return unit is not None and self._quotable(unit)
+        return unit if unit is not None and unit.lang == lang and self._quotable(unit) else None
 
     def _quotable(self, unit: UnitText) -> bool:
         """Retrieved text is data: a unit with a line the screening flags is never quoted.

@@ -132,12 +132,15 @@ def labelled_digest(examples: list[Example]) -> str:
 
 
 def vectors_for(
-    texts: list[str], embeddings: KelisimEmbeddings, cache_dir: Path | None
+    texts: list[str],
+    embeddings: KelisimEmbeddings,
+    cache_dir: Path | None,
+    cache_name: str = "safety-vectors.npz",
 ) -> np.ndarray:
     """Query vectors of ``texts``, reusing the on-disk cache by content hash."""
     keys = [hashlib.sha256(f"{embeddings.name}\n{t}".encode()).hexdigest()[:24] for t in texts]
     cache: dict[str, np.ndarray] = {}
-    path = cache_dir / "safety-vectors.npz" if cache_dir else None
+    path = cache_dir / cache_name if cache_dir else None
     if path and path.exists():
         try:
             with np.load(path) as data:

@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot.engine import Engine
 from bot.errors import ConfigurationError
 from bot.settings import Settings
-from bot.telegram import admin, commands, questions
+from bot.telegram import admin, commands, posts, questions
 from bot.telegram.client import POLL_TIMEOUT, make_bot
 from bot.telegram.delivery import PossiblyDelivered, best_effort
 from bot.telegram.journal import JournalledApplication, JournalQueue, UpdateJournal, resume
@@ -111,10 +111,14 @@ def _add_handlers(application: AnyApplication) -> None:
         ("reset", commands.on_reset),
         ("forget", commands.on_forget),
         ("ask", questions.on_ask),
+        ("check", posts.on_check),
+        ("learn", posts.on_learn),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(commands.on_button))
     text = filters.TEXT & ~filters.COMMAND
+    # A forwarded post is analysed, not answered (before the question handlers).
+    application.add_handler(MessageHandler(new & private & filters.FORWARDED, posts.on_forwarded))
     application.add_handler(MessageHandler(new & private & text, questions.on_private_text))
     application.add_handler(MessageHandler(new & groups & text, questions.on_group_text))
     application.add_handler(

@@ -1,5 +1,6 @@
 """Commands and button presses: /start, /help, /lang, /privacy, /forget, /reset, /about,
-the language picker, 👍 / 👎, the sources toggle and the 👎 reason prompt."""
+the language picker, 👍 / 👎, the sources toggle, the 👎 reason prompt, and the
+lesson and quiz buttons (handled in :mod:`bot.telegram.posts`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
 from bot.models import LANGS, Lang
-from bot.telegram import keyboards, questions
+from bot.telegram import keyboards, posts, questions
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
 from bot.telegram.services import AnswerRecord, PendingReason, Services, services_of
@@ -102,6 +103,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         toast = await _skip_reason(services, query, lang)
     elif data.startswith(keyboards.ASK_PREFIX):
         toast = await _ask_picked(context, services, query, data.removeprefix(keyboards.ASK_PREFIX))
+    elif data.startswith(keyboards.LEARN_PREFIX):
+        toast = await posts.open_lesson(services, query, data.removeprefix(keyboards.LEARN_PREFIX))
+    elif data.startswith(keyboards.QUIZ_PREFIX):
+        toast = await posts.answer_quiz(services, query, data.removeprefix(keyboards.QUIZ_PREFIX))
     await best_effort(query.answer(toast), "answer button")
 
 

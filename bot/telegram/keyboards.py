@@ -13,6 +13,8 @@ VOTE_PREFIX = "vote:"  # vote:up:<key> / vote:down:<key>
 SOURCES_PREFIX = "src:"  # src:<key>
 SKIP_PREFIX = "skip:"  # skip:<case id>
 ASK_PREFIX = "ask:"  # ask:<key>:<n>: the n-th question offered under answer <key>
+LEARN_PREFIX = "learn:"  # learn:<technique>: open a lesson
+QUIZ_PREFIX = "quiz:"  # quiz:<technique>:<n>: the n-th option of a lesson's quiz
 _BUTTON_TEXT = 60
 FORGET_YES = "forget:yes"
 FORGET_NO = "forget:no"
@@ -77,6 +79,33 @@ def forget_buttons(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(texts.get(lang, "forget_yes"), callback_data=FORGET_YES),
                 InlineKeyboardButton(texts.get(lang, "forget_no"), callback_data=FORGET_NO),
+            ]
+        ]
+    )
+
+
+def lesson_button(label: str, technique: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=LEARN_PREFIX + technique)]]
+    )
+
+
+def lesson_list(titles: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per lesson: (technique, label)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_short(label), callback_data=LEARN_PREFIX + tid)]
+            for tid, label in titles
+        ]
+    )
+
+
+def quiz_buttons(technique: str, options: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(str(n + 1), callback_data=f"{QUIZ_PREFIX}{technique}:{n}")
+                for n in range(options)
             ]
         ]
     )

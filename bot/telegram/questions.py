@@ -70,6 +70,10 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if pending is not None:
         await _save_reason(context, services, message, pending)
         return
+    from bot.telegram.posts import try_long_post  # posts imports this module
+
+    if await try_long_post(context, message):
+        return
     await answer(context, message, message.text)
 
 

@@ -1,6 +1,7 @@
 """What the bot keeps on disk: one SQLite file under the data directory.
 
-Users are known only by a salted HMAC-SHA256 of their Telegram id. No message
+Users are known only by a salted HMAC-SHA256 of their Telegram id (with their language,
+last-seen time and finished lessons). No message
 text is stored, except the 👎 cases a user chose to send to educators (scrubbed
 of phone numbers, e-mails and @handles). Those cases carry the hash only so that
 ``/forget`` can delete them. Everything older than ``retention_days`` is purged.
@@ -54,6 +55,13 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_hash);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS lessons (
+    user_hash TEXT NOT NULL,
+    technique TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    done_at INTEGER NOT NULL,
+    PRIMARY KEY (user_hash, technique)
+);
 CREATE TABLE IF NOT EXISTS updates (
     update_id INTEGER PRIMARY KEY,
     body TEXT,
@@ -250,6 +258,22 @@ class Store:
         rows = self._exec(sql + " ORDER BY id DESC", params).fetchall()
         return [FeedbackCase(*row) for row in rows]
 
+    # ---------------------------------------------------------------- lessons
+    def lesson_done(self, user_hash: str, technique: str, correct: bool) -> None:
+        """Remember a finished lesson; a right answer is never overwritten by a wrong one."""
+        self._exec(
+            "INSERT INTO lessons VALUES (?, ?, ?, ?) ON CONFLICT (user_hash, technique) "
+            "DO UPDATE SET correct = max(correct, excluded.correct), done_at = excluded.done_at",
+            (user_hash, technique, int(correct), int(time.time())),
+        )
+
+    def lessons_done(self, user_hash: str) -> dict[str, bool]:
+        """Technique → answered correctly, for every lesson the user finished."""
+        rows = self._exec(
+            "SELECT technique, correct FROM lessons WHERE user_hash = ?", (user_hash,)
+        ).fetchall()
+        return {technique: bool(correct) for technique, correct in rows}
+
     # ------------------------------------------------------------ forgetting
     def forget(self, user_hash: str) -> int:
         """Delete everything stored about one user; returns the number of rows removed."""
@@ -259,6 +283,9 @@ class Store:
             ).rowcount
             removed += self._db.execute(
                 "DELETE FROM feedback WHERE user_hash = ?", (user_hash,)
+            ).rowcount
+            removed += self._db.execute(
+                "DELETE FROM lessons WHERE user_hash = ?", (user_hash,)
             ).rowcount
             # Old page images stay readable in the write-ahead log until a checkpoint.
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -273,6 +300,7 @@ class Store:
             removed += self._db.execute(
                 "DELETE FROM feedback WHERE created_at < ?", (cutoff,)
             ).rowcount
+            removed += self._db.execute("DELETE FROM lessons WHERE done_at < ?", (cutoff,)).rowcount
             self._db.execute(
                 "DELETE FROM updates WHERE done = 1 AND received_at < ?",
                 (int(time.time()) - UPDATE_MEMORY,),

@@ -11,6 +11,7 @@ from conftest import Invoke
 
 from bot.curation import trends
 from bot.models import Decision, Question, Reply
+from bot.posts.checker import PostCheck
 from bot.settings import Settings
 
 
@@ -56,6 +57,9 @@ def _seed(settings: Settings) -> None:
     add("2026-W11", "answer", "religion", "hijab", "en", 4)
     add("2026-W11", "answer", "law", "hijab", "en", 3)
     add("2026-W11", "refuse", "jailbreak", "", "ru", 1)
+    # Checked posts: one count per technique named, reported in a table of their own.
+    add("2026-W11", "check", "secrecy-isolation", "", "kk", 6)
+    add("2026-W11", "check", "takfir", "", "ru", 2)
     add("2026-W08", "answer", "religion", "old", "kk", 50)
 
 
@@ -89,13 +93,34 @@ def test_report_suppresses_small_cells(
         ("2026-W10", "language", "ru"): "5",
         ("2026-W11", "language", "en"): "7",
         ("2026-W11", "language", "ru"): "<5",
+        ("2026-W11", "technique", "secrecy-isolation"): "6",
+        ("2026-W11", "technique", "takfir"): "<5",
     }
     page = (out / "trends.html").read_text(encoding="utf-8")
     assert page.count("<script") >= 4 and 'src="http' not in page  # self-contained
-    assert "&lt;5" in page and "By decision" in page and "By language" in page
+    assert "&lt;5" in page and "Messages by decision" in page and "Messages by language" in page
     for small in ("<td>1</td>", "<td>2</td>", "<td>3</td>", "<td>4</td>"):
         assert small not in page
     assert "<td>12</td>" in page and "2026-W08" not in page
+    assert "Manipulation techniques in checked posts" in page
+
+
+def test_a_checked_post_counts_its_techniques_not_its_text(cur_settings: Settings) -> None:
+    result = PostCheck(
+        "manipulative",
+        ("secrecy-isolation", "call-to-act"),
+        "ru",
+        "reply text",
+        "reply text",
+    )
+    trends.record_check(result, settings=cur_settings)
+    trends.record_check(PostCheck("neutral", (), "kk", "x", "x"), settings=cur_settings)
+    week = trends.iso_week(dt.datetime.now(dt.UTC).date())
+    assert set(trends.load_counts(cur_settings.data_dir)) == {
+        trends.Count(week, "check", "secrecy-isolation", "-", "ru", 1),
+        trends.Count(week, "check", "call-to-act", "-", "ru", 1),
+        trends.Count(week, "check", "neutral", "-", "kk", 1),
+    }
 
 
 def test_report_without_data(invoke: Invoke, tmp_path: Path) -> None:

@@ -327,6 +327,20 @@ class FakeBotAPI:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def forward_post(self, user: dict[str, Any], text: str, *, channel: str = "Ummah News") -> int:
+        """A user forwards a channel post (Bot API 7.0+: ``forward_origin``)."""
+        origin = {
+            "type": "channel",
+            "date": int(time.time()) - 3600,
+            "chat": {"id": -1001234567890, "type": "channel", "title": channel},
+            "message_id": 42,
+        }
+        message = self._user_message(
+            user, None, text=text, entities=_entities(text), forward_origin=origin
+        )
+        self.push({"message": message})
+        return int(message["message_id"])
+
     def send_sticker(self, user: dict[str, Any]) -> int:
         message = self._user_message(
             user,
