@@ -47,6 +47,7 @@ XSTEST := evaluation/datasets/xstest/xstest_prompts.csv
 EVAL_SETS := evaluation/datasets/safety/dev evaluation/datasets/safety/test evaluation/datasets/answers
 gate: setup  ## The frozen test splits and XSTest through the release gate (the dev split beside them)
 	$(BIN)/kelisim eval run $(EVAL_SETS) $(XSTEST) --out runs/gate
+	$(BIN)/kelisim eval posts evaluation/datasets/posts/test --out runs/gate
 
 bench: setup  ## Speed benchmarks (figures and ratios against baselines)
 	$(BIN)/python -m bot.benchmarks

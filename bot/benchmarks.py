@@ -227,7 +227,7 @@ def bench_guard() -> None:
 
 
 def bench_check() -> None:
-    """"Check this post" per post, with and without embedding, next to a normal question.
+    """ "Check this post" per post, with and without embedding, next to a normal question.
 
     Posts are the train split's (fresh text each: the embedding cache is cleared), so
     the figure includes embedding the post and its sentences; the second figure is

@@ -263,16 +263,18 @@ def posts(
         list[Path],
         typer.Argument(help="Labelled post files or folders (evaluation/datasets/posts/test)."),
     ],
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write posts.json and posts.md into this folder."),
     ] = None,
 ) -> None:
     """Score "check this post" on labelled posts: the whole check, as users get it.
 
     Per language: manipulative posts given at least one correct technique (target
     ≥ 90%), neutral posts flagged (target ≤ 5%), calls to violence or recruitment
-    given the help lines (target 100%); then precision and recall per technique.
-    Example: `kelisim eval posts evaluation/datasets/posts/test`
+    given the help lines (target 100%), and manipulative posts without such a call
+    that got the help lines anyway; then precision and recall per technique.
+    Example: `kelisim eval posts evaluation/datasets/posts/test --out runs/gate`
     """
     import json
 
@@ -292,7 +294,11 @@ def posts(
         "p50": latencies[len(latencies) // 2],
         "p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
     }
-    console.print(render(result, f"{len(labelled)} labelled posts"))
-    if json_out:
-        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"Wrote {json_out}")
+    title = f"Check this post: {len(labelled)} labelled posts ({', '.join(map(str, datasets))})"
+    table = render(result, title)
+    console.print(table)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "posts.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        (out / "posts.md").write_text(f"```\n{table}\n```\n", encoding="utf-8")
+        console.print(f"Wrote {out / 'posts.json'} and {out / 'posts.md'}.")

@@ -142,7 +142,8 @@ def publish(
     doc_id: Annotated[
         str,
         typer.Argument(
-            help="A document id (hijab-school-kk) or a topic (hijab-school: all three languages)."
+            help="A document id (hijab-school-kk), a topic (hijab-school: all three languages) "
+            "or a lesson (lesson-takfir)."
         ),
     ],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it (name).")],
@@ -154,12 +155,15 @@ def publish(
     language version can be published alone only when the other two already are;
     otherwise publish the topic: `kelisim kb publish hijab-school --reviewer "…"`.
     """
-    from bot.curation.publishing import PublishError
+    from bot.curation.publishing import PublishError, is_lesson, publish_lesson
     from bot.curation.publishing import publish as do_publish
 
     s = settings()
     try:
-        changes = do_publish(s.corpus_dir, doc_id, reviewer)
+        if is_lesson(doc_id):
+            changes = publish_lesson(s.lessons_dir, doc_id, reviewer)
+        else:
+            changes = do_publish(s.corpus_dir, doc_id, reviewer)
     except PublishError as exc:
         raise _fail(str(exc)) from None
     except CorpusError as exc:
@@ -171,7 +175,9 @@ def publish(
         console.print(
             f"Published [bold]{escape(change.doc_id)}[/] (reviewed by {escape(reviewer)})."
         )
-    if build:
+    if is_lesson(doc_id):
+        console.print("A running bot shows it within seconds (once all three languages are).")
+    elif build:
         _rebuild(s)
     else:
         console.print("Run `kelisim kb build` to serve it.")
@@ -191,7 +197,7 @@ def unpublish(
 
     s = settings()
     try:
-        changes = do_unpublish(s.corpus_dir, doc_id)
+        changes = do_unpublish(s.corpus_dir, doc_id, lessons_dir=s.lessons_dir)
     except CorpusError as exc:
         raise _fail(str(exc)) from None
     for change in changes:

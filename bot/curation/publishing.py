@@ -9,6 +9,9 @@ kk, ru and en versions are all published. Publishing one language therefore
 checks that the other two are published (or are published with it: pass the
 group, e.g. ``secular-state``, to publish all three at once), and withdrawing one
 language withdraws the group's other versions too.
+
+Lessons (``knowledge_base/lessons/<technique>/<lang>.md``, ids ``lesson-<technique>``)
+are published the same way, validated as lessons.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.curation import files
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, parse_document
 from bot.models import LANGS
+from bot.posts.lessons import parse_lesson
 
 
 class PublishError(CorpusError):
@@ -43,6 +47,10 @@ class StatusChange:
     status: str
     changed: bool
     warnings: list[Problem] = field(default_factory=list)
+
+
+# Lesson ids (``lesson-<technique>``) are published from the lessons folder.
+LESSON_PREFIX = "lesson-"
 
 
 def _doc_id(path: Path) -> str | None:
@@ -134,10 +142,43 @@ def publish(
     Nothing changes unless every document would be valid once published and every
     unit would have its three language versions published.
     """
+    return _publish(find_documents(corpus_dir, doc_id), doc_id, reviewer, today, lessons=False)
+
+
+def publish_lesson(
+    lessons_dir: Path, lesson_id: str, reviewer: str, *, today: dt.date | None = None
+) -> list[StatusChange]:
+    """Publish a lesson (``lesson-takfir``: all three languages, or ``lesson-takfir-kk``).
+
+    A lesson is shown only once its kk, ru and en versions are all published.
+    """
+    return _publish(find_lessons(lessons_dir, lesson_id), lesson_id, reviewer, today, lessons=True)
+
+
+def is_lesson(doc_id: str) -> bool:
+    return doc_id.startswith(LESSON_PREFIX)
+
+
+def find_lessons(lessons_dir: Path, lesson_id: str) -> list[Path]:
+    """The files of ``lesson-<technique>`` or of ``lesson-<technique>-<lang>``."""
+    name = lesson_id.removeprefix(LESSON_PREFIX)
+    folder = lessons_dir / name
+    if name and "/" not in name and folder.is_dir():
+        return sorted(folder.glob("*.md"))
+    technique, _, lang = name.rpartition("-")
+    path = lessons_dir / technique / f"{lang}.md"
+    if technique and "/" not in technique and path.is_file():
+        return [path]
+    known = ", ".join(LESSON_PREFIX + p.name for p in sorted(lessons_dir.iterdir()) if p.is_dir())
+    raise CorpusError(f"no lesson {lesson_id!r} in {lessons_dir} (lessons: {known or 'none'})")
+
+
+def _publish(
+    paths: list[Path], doc_id: str, reviewer: str, today: dt.date | None, *, lessons: bool
+) -> list[StatusChange]:
     reviewer = " ".join(reviewer.split())
     if not reviewer:
         raise CorpusError("--reviewer must name the person who reviewed the document")
-    paths = find_documents(corpus_dir, doc_id)
     fields: dict[str, str | dt.date | None] = {
         "status": "published",
         "reviewed_by": reviewer,
@@ -148,13 +189,15 @@ def publish(
         text = path.read_text(encoding="utf-8")
         new = files.update_front_matter(text, fields)
         with files.staged(path, new) as tmp:
-            _, found = parse_document(tmp)
+            found = parse_lesson(tmp)[1] if lessons else parse_document(tmp)[1]
         problems = [Problem(path, p.field, p.message, p.severity) for p in found]
         errors = [p for p in problems if p.severity == "error"]
         if errors:
-            raise PublishError(path, errors + _draft_todos(path, errors))
+            raise PublishError(path, errors if lessons else errors + _draft_todos(path, errors))
         staged.append((path, text, new, problems))
     for path, _, new, _ in staged:
+        if lessons:
+            break
         with files.staged(path, new) as tmp:
             missing = _missing_translations(tmp, set(paths))
         if missing:
@@ -175,13 +218,19 @@ def publish(
     return changes
 
 
-def unpublish(corpus_dir: Path, doc_id: str) -> list[StatusChange]:
-    """Return a document and its other-language versions to ``draft``.
+def unpublish(
+    corpus_dir: Path, doc_id: str, *, lessons_dir: Path | None = None
+) -> list[StatusChange]:
+    """Return a document (or a lesson) and its other-language versions to ``draft``.
 
-    A unit is served only in all three languages, so withdrawing one version
-    withdraws the topic. The last review stays on record.
+    A unit or a lesson is served only in all three languages, so withdrawing one
+    version withdraws the topic. The last review stays on record.
     """
-    paths = find_documents(corpus_dir, doc_id)
+    if lessons_dir is not None and is_lesson(doc_id):
+        paths = find_lessons(lessons_dir, doc_id)
+        corpus_dir = lessons_dir
+    else:
+        paths = find_documents(corpus_dir, doc_id)
     changes = []
     for path in sorted({p for first in paths for p in _group_documents(corpus_dir, first)}):
         text = path.read_text(encoding="utf-8")

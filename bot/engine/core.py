@@ -90,6 +90,7 @@ class Engine:
         self._lock = threading.Lock()
         self._checker: PostChecker | None = None
         self._lessons: LessonBook | None = None
+        self._lessons_version: tuple[tuple[str, int, int], ...] = ()
 
     def _default_listeners(self) -> list[Listener]:
         """Anonymous records for educators and analysts (see ``bot.curation``)."""
@@ -178,12 +179,14 @@ class Engine:
 
     @property
     def lessons(self) -> LessonBook:
-        """The published micro-lessons (read once per engine)."""
-        from bot.posts.lessons import load_lessons
+        """The published micro-lessons, read again when a lesson file changes."""
+        from bot.posts.lessons import lessons_version, load_lessons
 
+        version = lessons_version(self.settings.lessons_dir)
         with self._lock:
-            if self._lessons is None:
+            if self._lessons is None or self._lessons_version != version:
                 self._lessons = load_lessons(self.settings.lessons_dir)
+                self._lessons_version = version
             return self._lessons
 
     def _answer(self, question: Question, on_draft: Draft | None = None) -> Reply:

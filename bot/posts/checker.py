@@ -130,7 +130,14 @@ class PostChecker:
             decided = engine.policy.decide(clean.text, lang=detection.lang, vector=vector)
             # Only self-harm: a post's recruiter phrases ("don't tell your parents")
             # are what the analysis explains, not the forwarder's own crisis.
-            if decided.decision is Decision.CRISIS and decided.category in CRISIS_CATEGORIES:
+            # The classifier alone is not enough here: fasting and holiday posts are
+            # about food and feelings too.
+            by_rule = any("(crisis) matched" in r for r in decided.reasons)
+            if (
+                decided.decision is Decision.CRISIS
+                and decided.category in CRISIS_CATEGORIES
+                and by_rule
+            ):
                 explanation += ["safety policy: crisis", *decided.reasons]
                 body = templated(prompts, Decision.CRISIS, decided.category, reply_lang)
                 return PostCheck(
@@ -163,6 +170,8 @@ class PostChecker:
                 )
             )
         units = [u for t in found.techniques for u in self.detector.cues.context[t]]
+        if found.strong:
+            units = [*self.detector.cues.safety_context, *units]
         unit = next(
             (x for x in (self.engine.quotable_unit(u, lang) for u in units) if x is not None),
             None,
@@ -173,11 +182,13 @@ class PostChecker:
             parts.append(f"{prompts.text(lang, 'check_context_heading')}\n{composition.body}")
             sources = composition.sources
             explanation.append(f"background: {unit.unit_id}")
-        if found.safety:
+        if found.strong:
             helplines = "\n".join(prompts.helpline_lines(lang))
             parts.append(prompts.text(lang, "check_safety", helplines=helplines))
         elif found.manipulative:
             parts.append(prompts.text(lang, "check_what_to_do"))
+            if found.safety:
+                parts.append(prompts.text(lang, "check_safety_light"))
         body = "\n\n".join(parts)
         flagged = [s for s in body.splitlines() if s and self.engine.policy.check_output(s)]
         if flagged:  # never expected: templates and units are reviewed

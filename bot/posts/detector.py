@@ -37,9 +37,15 @@ NGRAM_PARAMS: dict[str, Any] = {
 MODEL_FILE = "post-detector.json"
 MANIPULATIVE, SAFETY = "manipulative", "safety"
 SAFETY_ALONE = "safety_alone"
+# Above this, a likely call to violence or recruitment gets the full help-line block;
+# between SAFETY and here, one calm line with the help line and a trusted adult.
+SAFETY_STRONG = "safety_strong"
 TARGETS: tuple[str, ...] = (MANIPULATIVE, *TECHNIQUES, SAFETY)
-# At most this many techniques are named in one reply: more reads like a lecture.
+# At most this many techniques are named in one reply, each at least this share of
+# the most likely one's probability: a padded list reads like a template (both
+# chosen out of fold on the train split, for precision at the same recall).
 MAX_TECHNIQUES = 3
+RELATIVE = 0.7
 # Cue counts enter the model clipped, so that one repeated phrase cannot dominate.
 _CUE_CAP = 2.0
 # Sentences embedded per post (a long transcript: the first ones), and their
@@ -63,6 +69,7 @@ class Detection:
     safety: bool
     probabilities: dict[str, float]
     cue_hits: dict[str, int]
+    strong: bool = False  # a clear call to violence or recruitment
 
     def explain(self) -> list[str]:
         probs = ", ".join(f"{k} {v:.2f}" for k, v in self.probabilities.items() if v >= 0.1)

@@ -183,6 +183,18 @@ class LessonBook:
         return order[i + 1] if i + 1 < len(order) else None
 
 
+def lessons_version(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the lesson files: changes when one does."""
+    out = []
+    for path in sorted(folder.glob("*/*.md")) if folder.is_dir() else []:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
+
+
 def load_lessons(folder: Path) -> LessonBook:
     """Every lesson file under ``folder``; only published, valid lessons are served."""
     lessons: dict[tuple[str, Lang], Lesson] = {}

@@ -41,6 +41,7 @@ class PostCues:
     context: dict[str, tuple[str, ...]]
     cues: dict[str, dict[Lang, tuple[re.Pattern[str], ...]]]
     safety: dict[Lang, tuple[re.Pattern[str], ...]]
+    safety_context: tuple[str, ...] = ()
 
     def hits(self, text: str) -> dict[str, int]:
         """How many cues of each technique match ``text`` (any language: posts mix them)."""
@@ -96,4 +97,5 @@ def load_cues(safety_dir: Path) -> PostCues:
     safety = {
         lang: _compile(f"{path}: safety_cues.{lang}", safety_data.get(lang, [])) for lang in LANGS
     }
-    return PostCues(context, cues, safety)
+    safety_context = tuple(str(u) for u in data.get("safety_context") or ())
+    return PostCues(context, cues, safety, safety_context)

@@ -23,6 +23,7 @@ from bot.posts.detector import (
     MODEL_FILE,
     SAFETY,
     SAFETY_ALONE,
+    SAFETY_STRONG,
     TARGETS,
     NgramModel,
     PostDetector,
@@ -45,6 +46,8 @@ NGRAM_MIN_DF = 2
 MAX_NEUTRAL_FLAGGED = 0.03
 # ...and may reach the help lines on their own this rarely.
 MAX_NEUTRAL_SAFETY = 0.015
+# Manipulative posts without a call to violence that get the full help-line block.
+MAX_STRONG_NOISE = 0.15
 SEED = 13
 
 
@@ -159,6 +162,11 @@ def choose_thresholds(probs: np.ndarray, y: np.ndarray) -> dict[str, float]:
     found = (probs[:, 0] >= out[MANIPULATIVE]) | (probs[:, s] >= out[SAFETY_ALONE])
     positives = probs[(y[:, s] == 1) & found, s]
     out[SAFETY] = float(max(0.05, min(0.5, positives.min() * 0.9))) if positives.size else 0.5
+    # The full help-line block: where manipulative posts without a call to violence
+    # rarely reach.
+    calm = probs[manip & (y[:, s] == 0), s]
+    strong = [t for t in grid if np.mean(calm >= t) <= MAX_STRONG_NOISE]
+    out[SAFETY_STRONG] = float(max(min(strong), out[SAFETY])) if strong else 1.0
     return out
 
 

@@ -120,7 +120,7 @@ async def test_check_command_and_a_call_to_violence(fake, bot_settings, engine):
         await eventually(lambda: len(fake.sent_to(5300)) == 2)
         await settle(fake)
     reply = fake.sent_to(5300)[1]
-    assert "112" in reply.text and "взрослому, которому доверяете" in reply.text
+    assert "112" in reply.text and "взрослому, которому доверяешь" in reply.text
     assert not _shares_five_words(post, reply.text)
 
 
