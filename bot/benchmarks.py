@@ -252,7 +252,7 @@ def bench_check() -> None:
         pieces = np.asarray(engine.embeddings.embed_queries(post_sentences(text)))
         started = time.perf_counter()
         found = checker.detector.detect(text, vector, pieces)
-        checker._analysis(found, "manipulative", "en", [])
+        checker._analysis(found, "manipulative", "en", [], vector)
         after.append((time.perf_counter() - started) * 1000)
     questions = _questions()[:40]
     normal = []

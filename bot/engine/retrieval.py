@@ -346,6 +346,18 @@ class Retriever:
             (snap.texts[(unit_id, lg)] for lg in LANGS if (unit_id, lg) in snap.texts), None
         )
 
+    def closest(self, vector: np.ndarray, unit_ids: list[str], lang: Lang) -> list[str]:
+        """``unit_ids`` ordered by how close their answer text is to ``vector`` (ties: as given)."""
+        snap = self._current()
+        if lang not in snap.unit_vectors:
+            return list(unit_ids)
+        rows = {snap.ids[r]: n for n, r in enumerate(snap.unit_rows[lang])}
+        sims = {
+            u: float(snap.unit_vectors[lang][rows[u]] @ vector) if u in rows else -1.0
+            for u in unit_ids
+        }
+        return sorted(unit_ids, key=lambda u: (-round(sims[u], 4), unit_ids.index(u)))
+
     def related(self, unit_id: str, lang: Lang, exclude: set[str], k: int = 3) -> list[UnitText]:
         """Units to offer as next questions: the closest ones, same topic first."""
         snap = self._current()

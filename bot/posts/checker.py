@@ -149,10 +149,15 @@ class PostChecker:
                     routing="crisis",
                     explanation=explanation,
                 )
-        return self._analysis(found, verdict, reply_lang, explanation)
+        return self._analysis(found, verdict, reply_lang, explanation, vector)
 
     def _analysis(
-        self, found: Detection, verdict: Verdict, lang: Lang, explanation: list[str]
+        self,
+        found: Detection,
+        verdict: Verdict,
+        lang: Lang,
+        explanation: list[str],
+        vector: np.ndarray | None = None,
     ) -> PostCheck:
         prompts = self.engine.prompts
         names = prompts.value(lang, "techniques")
@@ -169,7 +174,13 @@ class PostChecker:
                     for t in found.techniques
                 )
             )
-        units = [u for t in found.techniques for u in self.detector.cues.context[t]]
+        # Background: of the units reviewed for the techniques found, the one whose
+        # answer is closest to the post (a clear call to violence: what to do first).
+        units = list(
+            dict.fromkeys(u for t in found.techniques for u in self.detector.cues.context[t])
+        )
+        if vector is not None:
+            units = self.engine.retriever.closest(vector, units, lang)
         if found.strong:
             units = [*self.detector.cues.safety_context, *units]
         unit = next(

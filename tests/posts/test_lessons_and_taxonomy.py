@@ -37,7 +37,8 @@ def test_every_technique_has_a_published_lesson_in_three_languages() -> None:
 
 def test_lesson_sources_are_sources_the_corpus_already_cites() -> None:
     corpus_urls = {
-        s.url for d in load_corpus(PROJECT_ROOT / "knowledge_base" / "corpus").documents
+        s.url
+        for d in load_corpus(PROJECT_ROOT / "knowledge_base" / "corpus").documents
         for s in d.sources
     }
     book = load_lessons(LESSONS)
