@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: setup run test gate bench lint index clean help browser
+.PHONY: setup run test gate bench lint index clean help browser services
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 index: $(VENV)/.synced  ## Build the search index if it is missing or stale
 	$(BIN)/kelisim kb build
 
-setup: $(VENV)/.synced index  ## Install pinned dependencies and build the index
+setup: $(VENV)/.synced index services  ## Install pinned dependencies (and PostgreSQL for its tests where it can) and build the index
 
 run: setup  ## Start the Telegram bot (token configured) or the terminal chat
 	$(BIN)/kelisim run
@@ -40,7 +40,17 @@ browser:
 		sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; \
 	else echo "The browser test needs Chromium: sudo apt-get install chromium chromium-driver"; fi
 
-test: $(VENV)/.synced browser  ## Run all tests (installs Chromium for the browser test where it can)
+# PostgreSQL for the tests of the shared database (the tests start their own throw-away
+# server on 127.0.0.1): installed from Debian's packages where this machine allows it.
+services:
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq postgresql; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+		sudo apt-get update -qq && sudo apt-get install -y -qq postgresql; \
+	else echo "The PostgreSQL tests need PostgreSQL: sudo apt-get install postgresql"; fi
+
+test: $(VENV)/.synced browser services  ## Run all tests (installs Chromium and PostgreSQL for their tests where it can)
 	$(BIN)/pytest -q
 
 XSTEST := evaluation/datasets/xstest/xstest_prompts.csv

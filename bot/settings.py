@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "knowledge_base" / "safety",
         description="Folder of the safety policy's editable rules and labelled exemplars.",
     )
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://user:password@host/db) shared by several bot "
+        "workers. Empty: an SQLite file in the data directory.",
+    )
     chroma_url: str | None = Field(
         None,
         description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). "

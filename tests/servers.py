@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -41,3 +45,52 @@ def serving(command: list[str], health_url: str, what: str) -> Iterator[None]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def postgres_bin() -> Path | None:
+    """The folder with ``initdb`` and ``pg_ctl`` (Debian's postgresql package), if any."""
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("pg_ctl") else None
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL server on 127.0.0.1; yields its URL.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the
+    ``postgres`` system user the Debian package creates, in a folder of its own
+    under the system temporary directory (pytest's are private to root).
+    """
+    folder = postgres_bin()
+    if folder is None:
+        raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
+    base = Path(tempfile.mkdtemp(prefix="kelisim-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+    data, port = base / "pgdata", free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
+
+    run(str(folder / "initdb"), "-D", str(data), "-U", "kelisim", "-A", "trust", "-E", "UTF8")
+    run(
+        str(folder / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(base / "pg.log"),
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off",
+        "start",
+    )
+    try:
+        yield f"postgresql://kelisim@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(folder / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli import chat, kb, posts, safety
+from bot.cli import chat, db, kb, posts, safety
 from bot.errors import KelisimError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command("check")(posts.check)
 app.command("learn")(posts.learn)
 app.add_typer(kb.app, name="kb")
 app.add_typer(safety.app, name="safety")
+app.add_typer(db.app, name="db")
 
 
 def _register_optional() -> None:

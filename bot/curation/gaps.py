@@ -139,9 +139,9 @@ def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> li
     from bot.telegram.store import DB_NAME, Store
 
     path = settings.data_dir / DB_NAME
-    if not path.exists():
+    if settings.database_url is None and not path.exists():
         return []
-    store = Store(path)
+    store = Store.open(settings)
     try:
         cases = store.cases("down")
     finally:

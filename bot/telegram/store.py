@@ -1,10 +1,11 @@
-"""What the bot keeps on disk: one SQLite file under the data directory.
+"""What the bot keeps: an SQLite file under the data directory, or PostgreSQL.
 
-Users are known only by a salted HMAC-SHA256 of their Telegram id (with their language,
-last-seen time and finished lessons). No message
-text is stored, except the 👎 cases a user chose to send to educators (scrubbed
-of phone numbers, e-mails and @handles). Those cases carry the hash only so that
-``/forget`` can delete them. Everything older than ``retention_days`` is purged.
+Users are known only by a salted HMAC-SHA256 of their Telegram id, with their
+language, last-seen time and finished lessons. No message text is stored, except
+the 👎 cases a user chose to send to educators (scrubbed of phone numbers,
+e-mails and @handles) and each update until it is answered. Those cases carry
+the hash only so that ``/forget`` can delete them. Everything older than
+``retention_days`` is purged. The schema lives in ``bot/migrations``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import hmac
 import os
 import re
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
+import sqlalchemy as sa
+
+from bot.database import make_engine, upgrade
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
-from bot.private import private_file, private_sqlite
 from bot.settings import Settings
 
 DB_NAME = "telegram.sqlite3"
@@ -34,42 +35,6 @@ SEEN_RESOLUTION = 3_600
 
 Vote = Literal["up", "down"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    user_hash TEXT PRIMARY KEY,
-    lang TEXT,
-    consent_at INTEGER,
-    seen_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    user_hash TEXT NOT NULL,
-    vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
-    decision TEXT NOT NULL,
-    category TEXT NOT NULL,
-    lang TEXT NOT NULL,
-    question TEXT,
-    reply TEXT,
-    reason TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_hash);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS lessons (
-    user_hash TEXT NOT NULL,
-    technique TEXT NOT NULL,
-    correct INTEGER NOT NULL,
-    done_at INTEGER NOT NULL,
-    PRIMARY KEY (user_hash, technique)
-);
-CREATE TABLE IF NOT EXISTS updates (
-    update_id INTEGER PRIMARY KEY,
-    body TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    done INTEGER NOT NULL DEFAULT 0,
-    received_at INTEGER NOT NULL
-);
-"""
 # Telegram redelivers an unconfirmed update for at most a day; ids of answered
 # updates are kept a little longer than that, to recognise replays.
 UPDATE_MEMORY = 2 * DAY
@@ -150,52 +115,58 @@ class FeedbackCase:
 
 
 class Store:
-    """Thread-safe access to the bot's SQLite file. Every call is one short transaction."""
+    """The bot's records, on SQLite or PostgreSQL. Every call is one short transaction."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        private_file(path)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        # Deleted rows are overwritten, not just unlinked from the b-tree.
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        private_sqlite(path)
-        self._lock = threading.Lock()
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
+        self._engine = make_engine(target)
+        upgrade(self._engine)
+        self._sqlite = self._engine.dialect.name == "sqlite"
         self._seen: dict[str, int] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
-        return cls(settings.data_dir / DB_NAME)
+        """The configured database: ``KELISIM_DATABASE_URL``, else the SQLite file."""
+        url = settings.database_url.get_secret_value() if settings.database_url else ""
+        return cls(url or settings.data_dir / DB_NAME)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._engine.dispose()
 
-    def _exec(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._db.execute(sql, params)
+    def ping(self) -> None:
+        """Raise if the database cannot be reached (for readiness checks)."""
+        with self._engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    def _rows(self, sql: str, **params: object) -> list[sa.Row[Any]]:
+        with self._engine.begin() as connection:
+            return list(connection.execute(sa.text(sql), params).all())
+
+    def _write(self, sql: str, **params: object) -> int:
+        """Run one statement in its own transaction; the number of rows it changed."""
+        with self._engine.begin() as connection:
+            return int(connection.execute(sa.text(sql), params).rowcount)
 
     # ------------------------------------------------------------------ users
     def user(self, user_hash: str) -> UserSettings | None:
-        row = self._exec(
-            "SELECT lang, consent_at FROM users WHERE user_hash = ?", (user_hash,)
-        ).fetchone()
-        if row is None:
+        rows = self._rows("SELECT lang, consent_at FROM users WHERE user_hash = :h", h=user_hash)
+        if not rows:
             return None
+        row = rows[0]
         lang = row[0] if row[0] in LANGS else None
         return UserSettings(cast(Lang | None, lang), row[1])
 
     def set_language(self, user_hash: str, lang: Lang, *, consent: bool = False) -> None:
         """Remember ``lang``; ``consent`` records that the user saw the privacy note."""
         now = int(time.time())
-        self._exec(
-            "INSERT INTO users (user_hash, lang, consent_at, seen_at) VALUES (?, ?, ?, ?) "
+        self._write(
+            "INSERT INTO users (user_hash, lang, consent_at, seen_at) VALUES (:h, :lang, :c, :now) "
             "ON CONFLICT (user_hash) DO UPDATE SET lang = excluded.lang, seen_at = "
             "excluded.seen_at, consent_at = COALESCE(users.consent_at, excluded.consent_at)",
-            (user_hash, lang, now if consent else None, now),
+            h=user_hash,
+            lang=lang,
+            c=now if consent else None,
+            now=now,
         )
         self._seen[user_hash] = now
 
@@ -205,7 +176,7 @@ class Store:
         if now - self._seen.get(user_hash, 0) < SEEN_RESOLUTION:
             return
         self._seen[user_hash] = now
-        self._exec("UPDATE users SET seen_at = ? WHERE user_hash = ?", (now, user_hash))
+        self._write("UPDATE users SET seen_at = :now WHERE user_hash = :h", now=now, h=user_hash)
 
     # --------------------------------------------------------------- feedback
     def add_feedback(
@@ -222,28 +193,32 @@ class Store:
         """Store a rating; text only for 👎 (scrubbed). Returns the case id."""
         if vote == "up":
             question = reply = None
-        cursor = self._exec(
+        rows = self._rows(
             "INSERT INTO feedback (user_hash, vote, decision, category, lang, question, reply, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_hash,
-                vote,
-                decision,
-                category,
-                lang,
-                scrub(question) if question else None,
-                scrub(reply) if reply else None,
-                int(time.time()),
-            ),
+            "created_at) VALUES (:h, :vote, :decision, :category, :lang, :q, :r, :now) "
+            "RETURNING id",
+            h=user_hash,
+            vote=vote,
+            decision=decision,
+            category=category,
+            lang=lang,
+            q=scrub(question) if question else None,
+            r=scrub(reply) if reply else None,
+            now=int(time.time()),
         )
-        return int(cursor.lastrowid or 0)
+        return int(rows[0][0]) if rows else 0
 
     def set_reason(self, case_id: int, user_hash: str, reason: str) -> bool:
-        cursor = self._exec(
-            "UPDATE feedback SET reason = ? WHERE id = ? AND user_hash = ? AND vote = 'down'",
-            (scrub(reason), case_id, user_hash),
+        return (
+            self._write(
+                "UPDATE feedback SET reason = :reason WHERE id = :id AND user_hash = :h "
+                "AND vote = 'down'",
+                reason=scrub(reason),
+                id=case_id,
+                h=user_hash,
+            )
+            == 1
         )
-        return cursor.rowcount == 1
 
     def cases(self, vote: Vote | None = None) -> list[FeedbackCase]:
         """Ratings for educators, newest first (without the user hash)."""
@@ -251,59 +226,63 @@ class Store:
             "SELECT id, vote, decision, category, lang, question, reply, reason, created_at "
             "FROM feedback"
         )
-        params: tuple[object, ...] = ()
         if vote is not None:
-            sql += " WHERE vote = ?"
-            params = (vote,)
-        rows = self._exec(sql + " ORDER BY id DESC", params).fetchall()
+            sql += " WHERE vote = :vote"
+        rows = self._rows(sql + " ORDER BY id DESC", vote=vote)
         return [FeedbackCase(*row) for row in rows]
 
     # ---------------------------------------------------------------- lessons
     def lesson_done(self, user_hash: str, technique: str, correct: bool) -> None:
         """Remember a finished lesson; a right answer is never overwritten by a wrong one."""
-        self._exec(
-            "INSERT INTO lessons VALUES (?, ?, ?, ?) ON CONFLICT (user_hash, technique) "
-            "DO UPDATE SET correct = max(correct, excluded.correct), done_at = excluded.done_at",
-            (user_hash, technique, int(correct), int(time.time())),
+        self._write(
+            "INSERT INTO lessons (user_hash, technique, correct, done_at) "
+            "VALUES (:h, :t, :c, :now) ON CONFLICT (user_hash, technique) DO UPDATE SET "
+            "correct = CASE WHEN lessons.correct > excluded.correct THEN lessons.correct "
+            "ELSE excluded.correct END, done_at = excluded.done_at",
+            h=user_hash,
+            t=technique,
+            c=int(correct),
+            now=int(time.time()),
         )
 
     def lessons_done(self, user_hash: str) -> dict[str, bool]:
         """Technique → answered correctly, for every lesson the user finished."""
-        rows = self._exec(
-            "SELECT technique, correct FROM lessons WHERE user_hash = ?", (user_hash,)
-        ).fetchall()
+        rows = self._rows(
+            "SELECT technique, correct FROM lessons WHERE user_hash = :h", h=user_hash
+        )
         return {technique: bool(correct) for technique, correct in rows}
 
     # ------------------------------------------------------------ forgetting
     def forget(self, user_hash: str) -> int:
         """Delete everything stored about one user; returns the number of rows removed."""
-        with self._lock:
-            removed = self._db.execute(
-                "DELETE FROM users WHERE user_hash = ?", (user_hash,)
-            ).rowcount
-            removed += self._db.execute(
-                "DELETE FROM feedback WHERE user_hash = ?", (user_hash,)
-            ).rowcount
-            removed += self._db.execute(
-                "DELETE FROM lessons WHERE user_hash = ?", (user_hash,)
-            ).rowcount
+        removed = 0
+        with self._engine.begin() as connection:
+            for table in ("users", "feedback", "lessons"):
+                result = connection.execute(
+                    sa.text(f"DELETE FROM {table} WHERE user_hash = :h"), {"h": user_hash}
+                )
+                removed += result.rowcount
+        if self._sqlite:
             # Old page images stay readable in the write-ahead log until a checkpoint.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self._engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self._seen.pop(user_hash, None)
         return removed
 
     def purge(self, retention_days: int, *, now: float | None = None) -> int:
         """Delete users not seen and feedback older than ``retention_days``."""
         cutoff = int((now if now is not None else time.time()) - retention_days * DAY)
-        with self._lock:
-            removed = self._db.execute("DELETE FROM users WHERE seen_at < ?", (cutoff,)).rowcount
-            removed += self._db.execute(
-                "DELETE FROM feedback WHERE created_at < ?", (cutoff,)
-            ).rowcount
-            removed += self._db.execute("DELETE FROM lessons WHERE done_at < ?", (cutoff,)).rowcount
-            self._db.execute(
-                "DELETE FROM updates WHERE done = 1 AND received_at < ?",
-                (int(time.time()) - UPDATE_MEMORY,),
+        removed = 0
+        with self._engine.begin() as connection:
+            for sql in (
+                "DELETE FROM users WHERE seen_at < :cutoff",
+                "DELETE FROM feedback WHERE created_at < :cutoff",
+                "DELETE FROM lessons WHERE done_at < :cutoff",
+            ):
+                removed += connection.execute(sa.text(sql), {"cutoff": cutoff}).rowcount
+            connection.execute(
+                sa.text("DELETE FROM updates WHERE done = 1 AND received_at < :old"),
+                {"old": int(time.time()) - UPDATE_MEMORY},
             )
         self._seen.clear()
         return removed
@@ -311,22 +290,24 @@ class Store:
     # ---------------------------------------------------------- update journal
     def journal_add(self, update_id: int, body: str) -> Literal["new", "pending", "done"]:
         """Record a received update before Telegram is told it arrived."""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO updates (update_id, body, received_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (update_id) DO NOTHING",
-                (update_id, body, int(time.time())),
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                sa.text(
+                    "INSERT INTO updates (update_id, body, attempts, done, received_at) "
+                    "VALUES (:id, :body, 0, 0, :now) ON CONFLICT (update_id) DO NOTHING"
+                ),
+                {"id": update_id, "body": body, "now": int(time.time())},
             )
-            if cursor.rowcount == 1:
+            if result.rowcount == 1:
                 return "new"
-            row = self._db.execute(
-                "SELECT done FROM updates WHERE update_id = ?", (update_id,)
-            ).fetchone()
+            row = connection.execute(
+                sa.text("SELECT done FROM updates WHERE update_id = :id"), {"id": update_id}
+            ).first()
         return "done" if row and row[0] else "pending"
 
     def journal_done(self, update_id: int) -> None:
         """The update was handled: forget its content, keep its id for de-duplication."""
-        self._exec("UPDATE updates SET done = 1, body = NULL WHERE update_id = ?", (update_id,))
+        self._write("UPDATE updates SET done = 1, body = NULL WHERE update_id = :id", id=update_id)
 
     def journal_resume(self, max_attempts: int) -> tuple[list[str], int]:
         """Bodies of updates left unhandled by a stop or a crash, oldest first.
@@ -335,13 +316,18 @@ class Store:
         times is given up (it may be what crashes the bot). Returns the bodies and
         the number given up.
         """
-        with self._lock:
-            self._db.execute("UPDATE updates SET attempts = attempts + 1 WHERE done = 0")
-            given_up = self._db.execute(
-                "UPDATE updates SET done = 1, body = NULL WHERE done = 0 AND attempts > ?",
-                (max_attempts,),
+        with self._engine.begin() as connection:
+            connection.execute(sa.text("UPDATE updates SET attempts = attempts + 1 WHERE done = 0"))
+            given_up = connection.execute(
+                sa.text(
+                    "UPDATE updates SET done = 1, body = NULL WHERE done = 0 AND attempts > :n"
+                ),
+                {"n": max_attempts},
             ).rowcount
-            rows = self._db.execute(
-                "SELECT body FROM updates WHERE done = 0 AND body IS NOT NULL ORDER BY update_id"
-            ).fetchall()
+            rows = connection.execute(
+                sa.text(
+                    "SELECT body FROM updates WHERE done = 0 AND body IS NOT NULL "
+                    "ORDER BY update_id"
+                )
+            ).all()
         return [row[0] for row in rows], given_up

@@ -12,8 +12,9 @@ endpoint needs:
 4. the update is written to the journal (see :mod:`bot.telegram.journal`)
    before the 200 that tells Telegram it arrived.
 
-It also serves ``GET /healthz`` (the whole state: index readable, bot running)
-and ``GET /readyz`` (can answer now) for a proxy or an orchestrator.
+It also serves ``GET /healthz`` (the whole state: database reachable, index
+readable, bot running) and ``GET /readyz`` (can answer now) for a proxy or an
+orchestrator.
 """
 
 from __future__ import annotations
@@ -61,15 +62,27 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 
 def health(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, Any]]:
     """``/healthz``: 200 only when every part works; otherwise 503 and what is wrong."""
-    checks = {"bot": "ok" if application.running else "stopped", **engine.health()}
+    checks = {
+        "bot": "ok" if application.running else "stopped",
+        "database": _database(application),
+        **engine.health(),
+    }
     ok = all(v == "ok" for v in checks.values())
     return (200 if ok else 503), {"status": "ok" if ok else "degraded", "checks": checks}
 
 
 def readiness(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, Any]]:
-    """``/readyz``: 200 when the bot runs and has an index generation to answer from."""
-    ready = application.running and engine.ready()
+    """``/readyz``: 200 when the bot runs, reaches its database and has an index to answer from."""
+    ready = application.running and engine.ready() and _database(application) == "ok"
     return (200 if ready else 503), {"status": "ready" if ready else "not ready"}
+
+
+def _database(application: AnyApplication) -> str:
+    try:
+        application.bot_data["kelisim"].store.ping()
+    except Exception as exc:  # any driver error: report its kind, never the URL
+        return f"unreachable ({type(exc).__name__})"
+    return "ok"
 
 
 def create_webhook_app(application: AnyApplication, path: str, secret: str) -> Starlette:

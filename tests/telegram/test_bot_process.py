@@ -135,6 +135,7 @@ def test_webhook_answers_a_replayed_update_once_and_refuses_bad_posts_cheaply(
             time.sleep(0.1)
         health = httpx.get(base + "/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["checks"]["index"] == "ok"
+        assert health.json()["checks"]["database"] == "ok"
 
         user = fake.user(6101, "Aru", "ru")
         update = {

@@ -1,0 +1,85 @@
+"""The bot's relational database: an SQLite file by default, PostgreSQL to scale out.
+
+One code path (SQLAlchemy Core) for both: ``KELISIM_DATABASE_URL=postgresql://…``
+puts user settings, the update journal, 👎 feedback and lesson progress where
+several bot workers share them; without it they live in
+``<data_dir>/telegram.sqlite3``. The schema is versioned with Alembic
+(``bot/migrations``); :func:`upgrade` brings any database to the latest version
+and runs on start-up and with ``kelisim db upgrade``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from bot.errors import ConfigurationError
+from bot.private import private_file, private_sqlite
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def make_engine(target: Path | str) -> sa.Engine:
+    """An engine for an SQLite file (a path) or a database URL.
+
+    SQLite files are created owner-only, with secure delete (deleted rows are
+    overwritten) and a write-ahead log; ``postgresql://`` URLs use psycopg 3.
+    """
+    if isinstance(target, Path):
+        private_file(target)
+        engine = sa.create_engine(
+            f"sqlite:///{target}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    url = target
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith("postgresql+"):
+        raise ConfigurationError(
+            "KELISIM_DATABASE_URL must be a postgresql:// URL (leave it empty for SQLite)"
+        )
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Apply every migration the database does not have yet (idempotent)."""
+    config = _alembic_config()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start is enough
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        private_sqlite(Path(engine.url.database))
+
+
+def revision(engine: sa.Engine) -> str | None:
+    """The database's schema version (None: never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head() -> str:
+    """The latest schema version this code knows."""
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
