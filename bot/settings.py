@@ -200,6 +200,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         10, ge=1, description="Sustained messages per minute per user."
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) shared by several bot workers: per-user "
+        "rate limits, the bot-wide flood limit and conversation memory. Empty: in-process.",
+    )
+    memory_ttl: int = Field(
+        1800,
+        ge=60,
+        description="Seconds a conversation's last turns are kept in Redis after its last message.",
+    )
 
     # --- HTTP endpoint (kelisim serve) ----------------------------------------
     api_key: SecretStr | None = Field(

@@ -30,7 +30,13 @@ from bot.settings import Settings
 from bot.telegram import admin, commands, posts, questions
 from bot.telegram.client import POLL_TIMEOUT, make_bot
 from bot.telegram.delivery import PossiblyDelivered, best_effort
-from bot.telegram.journal import JournalledApplication, JournalQueue, UpdateJournal, resume
+from bot.telegram.journal import (
+    JournalledApplication,
+    JournalQueue,
+    UpdateJournal,
+    resume,
+    take_over,
+)
 from bot.telegram.services import Services, attach, services_of
 
 log = logging.getLogger(__name__)
@@ -165,6 +171,8 @@ async def _on_startup(application: AnyApplication) -> None:
     resumed = await resume(application)
     if resumed:
         log.info("resuming %d message(s) left unanswered by the last run", resumed)
+    if services.store.shared:
+        application.bot_data["takeover_task"] = asyncio.create_task(take_over(application))
 
 
 async def _purge_daily(services: Services) -> None:
@@ -177,11 +185,12 @@ async def _purge_daily(services: Services) -> None:
 
 
 async def _on_stop(application: AnyApplication) -> None:
-    task = application.bot_data.pop("purge_task", None)
-    if task is not None:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    for name in ("purge_task", "takeover_task"):
+        task = application.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 async def _on_shutdown(application: AnyApplication) -> None:

@@ -100,8 +100,17 @@ def make_bot(
             pool_timeout=10,
         ),
         get_updates_request=HTTPXRequest(connect_timeout=5, read_timeout=POLL_TIMEOUT + 5),
-        rate_limiter=rate_limiter
-        or AIORateLimiter(
-            overall_max_rate=settings.telegram_max_rate, max_retries=RATE_LIMIT_RETRIES
-        ),
+        rate_limiter=rate_limiter or _flood_limiter(settings),
+    )
+
+
+def _flood_limiter(settings: Settings) -> BaseRateLimiter[Any]:
+    """Telegram's bot-wide limit: across workers through Redis when it is configured."""
+    from bot.telegram.shared import RedisFloodLimiter, shared_redis
+
+    client = shared_redis(settings)
+    if client is not None and settings.telegram_max_rate > 0:
+        return RedisFloodLimiter(client, settings.telegram_max_rate, RATE_LIMIT_RETRIES)
+    return AIORateLimiter(
+        overall_max_rate=settings.telegram_max_rate, max_retries=RATE_LIMIT_RETRIES
     )

@@ -156,8 +156,7 @@ async def _forget(
     user_id = query.from_user.id
     user_hash = services.hash_user(user_id)
     services.store.forget(user_hash)
-    for key in [k for k in services.memory.conversations() if k[1] == user_id]:
-        services.memory.clear(key)
+    services.memory.clear_user(user_id)
     for key in [k for k in services.pending if k[1] == user_id]:
         del services.pending[key]
     for record in services.answers.values():

@@ -7,10 +7,13 @@ long before it is answered. So the queue itself writes each update to the
 store before accepting it, the application marks it done after its handlers
 ran, and the next start re-queues whatever a crash or a stop left undone.
 
-The same journal de-duplicates: an update id that was answered, or that is
-already queued in this process, is dropped when Telegram (or a replaying
-proxy) delivers it again. The stored copy holds the message until it is
-answered, and is then reduced to its id.
+The same journal de-duplicates: an update id that was answered, or that this
+or another worker is handling, is dropped when Telegram (or a replaying proxy)
+delivers it again. The stored copy holds the message until it is answered, and
+is then reduced to its id. With several workers on one PostgreSQL database,
+each update is claimed by the worker that received it; a worker that dies
+leaves its claim to age, and a live worker takes the update over after
+:data:`LEASE` seconds.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from bot.telegram.store import Store
 
 log = logging.getLogger(__name__)
 
-# Starts after which an update that never finished is given up.
+# Takeovers after which an update that never finished is given up.
 MAX_ATTEMPTS = 3
+# With several workers on one database: an unfinished update whose claim is older
+# than this is taken over by another worker (longer than any answer takes).
+LEASE = 120
 
 
 class UpdateJournal:
@@ -37,25 +43,33 @@ class UpdateJournal:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._in_hand: set[int] = set()
+        # One process owns an SQLite file: whatever it did not finish is its own.
+        self.stale_after = LEASE if store.shared else 0
 
     def admit(self, update: Update) -> bool:
-        """Persist ``update``; False when it is a duplicate that must not be handled."""
+        """Persist and claim ``update``; False for a duplicate, or one another worker has."""
         update_id = update.update_id
         if update_id in self._in_hand:
             return False
-        state = self._store.journal_add(update_id, json.dumps(update.to_dict()))
-        if state == "done":
+        state = self._store.journal_claim(
+            update_id, json.dumps(update.to_dict()), stale_after=self.stale_after
+        )
+        if state in ("done", "busy"):
             return False
         self._in_hand.add(update_id)
         return True
+
+    def take(self, update_id: int) -> None:
+        """An update claimed by :meth:`unfinished` is in this worker's hands."""
+        self._in_hand.add(update_id)
 
     def done(self, update_id: int) -> None:
         self._store.journal_done(update_id)
         self._in_hand.discard(update_id)
 
     def unfinished(self) -> list[str]:
-        """Stored updates a previous run did not finish (counted as one more attempt)."""
-        bodies, given_up = self._store.journal_resume(MAX_ATTEMPTS)
+        """Claim stored updates a previous run (or a dead worker) did not finish."""
+        bodies, given_up = self._store.journal_resume(MAX_ATTEMPTS, stale_after=self.stale_after)
         if given_up:
             log.error("gave up %d update(s) that failed %d starts in a row", given_up, MAX_ATTEMPTS)
         return bodies
@@ -75,6 +89,12 @@ class JournalQueue(asyncio.Queue[object]):
             return
         await super().put(item)
 
+    async def put_claimed(self, update: Update) -> None:
+        """Queue an update this worker already claimed from the journal."""
+        if self.journal is not None:
+            self.journal.take(update.update_id)
+        await super().put(update)
+
 
 class JournalledApplication(Application):
     """Marks an update done in the journal once its handlers have run."""
@@ -91,9 +111,22 @@ async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
     queue = application.update_queue
     if not isinstance(queue, JournalQueue) or queue.journal is None:
         return 0
-    bodies = queue.journal.unfinished()
+    bodies = await asyncio.to_thread(queue.journal.unfinished)
     for body in bodies:
         update = Update.de_json(json.loads(body), application.bot)
         if update is not None:
-            await queue.put(update)
+            await queue.put_claimed(update)
     return len(bodies)
+
+
+async def take_over(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """With a shared database: keep taking over updates whose worker died."""
+    while True:
+        await asyncio.sleep(LEASE / 4)
+        try:
+            taken = await resume(application)
+        except Exception:  # the database may be away for a moment; try again later
+            log.exception("could not look for unfinished updates of other workers")
+            continue
+        if taken:
+            log.warning("took over %d update(s) another worker left unfinished", taken)

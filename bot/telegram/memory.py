@@ -41,5 +41,10 @@ class ChatMemory:
     def clear(self, key: Conversation) -> None:
         self._chats.pop(key, None)
 
+    def clear_user(self, user_id: int) -> None:
+        """Every conversation of one user (``/forget``), in any chat."""
+        for key in [k for k in self._chats if k[1] == user_id]:
+            del self._chats[key]
+
     def __len__(self) -> int:
         return len(self._chats)

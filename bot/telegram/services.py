@@ -18,6 +18,7 @@ from bot.models import LANGS, Lang, Reply
 from bot.settings import Settings
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.shared import RedisChatMemory, RedisRateLimiter, shared_redis
 from bot.telegram.store import Store, UserHasher, Vote, load_salt
 from bot.telegram.texts import Texts, load_texts
 
@@ -73,8 +74,22 @@ class Services:
         self.texts: Texts = load_texts(settings.prompts_dir)
         self.store = Store.open(settings)
         self.hash_user = UserHasher(load_salt(settings))
-        self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_minute)
-        self.memory = ChatMemory(settings.history_turns)
+        self.limiter: RateLimiter | RedisRateLimiter
+        self.memory: ChatMemory | RedisChatMemory
+        self.redis = shared_redis(settings)
+        if self.redis is None:
+            self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_minute)
+            self.memory = ChatMemory(settings.history_turns)
+        else:
+            self.limiter = RedisRateLimiter(
+                self.redis,
+                settings.rate_limit_burst,
+                settings.rate_limit_per_minute,
+                self.hash_user,
+            )
+            self.memory = RedisChatMemory(
+                self.redis, settings.history_turns, settings.memory_ttl, self.hash_user
+            )
         self.answers: LruDict = LruDict(5_000)
         self.pending: LruDict = LruDict(5_000)
         self.edited: LruDict = LruDict(5_000)

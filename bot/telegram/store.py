@@ -288,46 +288,77 @@ class Store:
         return removed
 
     # ---------------------------------------------------------- update journal
-    def journal_add(self, update_id: int, body: str) -> Literal["new", "pending", "done"]:
-        """Record a received update before Telegram is told it arrived."""
+    @property
+    def shared(self) -> bool:
+        """Several workers may use this database (PostgreSQL), not only this process."""
+        return not self._sqlite
+
+    def journal_claim(
+        self, update_id: int, body: str, *, stale_after: int
+    ) -> Literal["new", "claimed", "busy", "done"]:
+        """Record a received update before Telegram is told it arrived, and claim it.
+
+        ``new``: first seen; ``claimed``: seen before, unfinished, and its last claim
+        is older than ``stale_after`` seconds (its worker is gone), so it is ours now;
+        ``busy``: another worker is handling it; ``done``: already answered.
+        """
+        now = int(time.time())
         with self._engine.begin() as connection:
-            result = connection.execute(
+            inserted = connection.execute(
                 sa.text(
-                    "INSERT INTO updates (update_id, body, attempts, done, received_at) "
-                    "VALUES (:id, :body, 0, 0, :now) ON CONFLICT (update_id) DO NOTHING"
+                    "INSERT INTO updates (update_id, body, attempts, done, received_at, "
+                    "claimed_at) VALUES (:id, :body, 0, 0, :now, :now) "
+                    "ON CONFLICT (update_id) DO NOTHING"
                 ),
-                {"id": update_id, "body": body, "now": int(time.time())},
-            )
-            if result.rowcount == 1:
+                {"id": update_id, "body": body, "now": now},
+            ).rowcount
+            if inserted == 1:
                 return "new"
+            taken = connection.execute(
+                sa.text(
+                    "UPDATE updates SET claimed_at = :now WHERE update_id = :id AND done = 0 "
+                    "AND (claimed_at IS NULL OR claimed_at <= :cutoff)"
+                ),
+                {"id": update_id, "now": now, "cutoff": now - stale_after},
+            ).rowcount
+            if taken == 1:
+                return "claimed"
             row = connection.execute(
                 sa.text("SELECT done FROM updates WHERE update_id = :id"), {"id": update_id}
             ).first()
-        return "done" if row and row[0] else "pending"
+        return "done" if row and row[0] else "busy"
 
     def journal_done(self, update_id: int) -> None:
         """The update was handled: forget its content, keep its id for de-duplication."""
         self._write("UPDATE updates SET done = 1, body = NULL WHERE update_id = :id", id=update_id)
 
-    def journal_resume(self, max_attempts: int) -> tuple[list[str], int]:
-        """Bodies of updates left unhandled by a stop or a crash, oldest first.
+    def journal_resume(self, max_attempts: int, *, stale_after: int = 0) -> tuple[list[str], int]:
+        """Claim the updates left unhandled by a stop, a crash or a dead worker.
 
-        Each call counts one attempt; an update that was tried ``max_attempts``
-        times is given up (it may be what crashes the bot). Returns the bodies and
-        the number given up.
+        Only updates whose claim is older than ``stale_after`` seconds are taken
+        (0: every unfinished one, for a single process at start-up). Each takeover
+        counts one attempt; an update taken over more than ``max_attempts`` times
+        is given up (it may be what crashes the bot). Returns the bodies, oldest
+        first, and the number given up.
         """
+        now = int(time.time())
+        stale = "done = 0 AND (claimed_at IS NULL OR claimed_at <= :cutoff)"
+        params = {"cutoff": now - stale_after, "now": now, "n": max_attempts}
         with self._engine.begin() as connection:
-            connection.execute(sa.text("UPDATE updates SET attempts = attempts + 1 WHERE done = 0"))
+            connection.execute(
+                sa.text(f"UPDATE updates SET attempts = attempts + 1 WHERE {stale}"), params
+            )
             given_up = connection.execute(
                 sa.text(
-                    "UPDATE updates SET done = 1, body = NULL WHERE done = 0 AND attempts > :n"
+                    f"UPDATE updates SET done = 1, body = NULL WHERE {stale} AND attempts > :n"
                 ),
-                {"n": max_attempts},
+                params,
             ).rowcount
             rows = connection.execute(
                 sa.text(
-                    "SELECT body FROM updates WHERE done = 0 AND body IS NOT NULL "
-                    "ORDER BY update_id"
-                )
+                    f"UPDATE updates SET claimed_at = :now WHERE {stale} AND body IS NOT NULL "
+                    "RETURNING update_id, body"
+                ),
+                params,
             ).all()
-        return [row[0] for row in rows], given_up
+        return [body for _, body in sorted(rows)], given_up

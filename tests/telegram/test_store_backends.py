@@ -63,14 +63,23 @@ def test_settings_feedback_lessons_and_forget(store: Store) -> None:
 
 
 def test_journal_answers_each_update_once_and_resumes_unfinished(store: Store) -> None:
-    assert store.journal_add(10, '{"update_id": 10}') == "new"
-    assert store.journal_add(10, '{"update_id": 10}') == "pending"
-    assert store.journal_add(11, '{"update_id": 11}') == "new"
+    assert store.journal_claim(10, '{"update_id": 10}', stale_after=60) == "new"
+    assert store.journal_claim(10, '{"update_id": 10}', stale_after=60) == "busy"
+    assert store.journal_claim(11, '{"update_id": 11}', stale_after=60) == "new"
     store.journal_done(10)
-    assert store.journal_add(10, '{"update_id": 10}') == "done"
-    assert store.journal_resume(max_attempts=2) == (['{"update_id": 11}'], 0)
-    assert store.journal_resume(max_attempts=2) == (['{"update_id": 11}'], 0)
-    assert store.journal_resume(max_attempts=2) == ([], 1)  # given up after two starts
+    assert store.journal_claim(10, '{"update_id": 10}', stale_after=0) == "done"
+    assert store.journal_resume(2, stale_after=60) == ([], 0)  # 11 is fresh: still someone's
+    assert store.journal_resume(2) == (['{"update_id": 11}'], 0)
+    assert store.journal_resume(2) == (['{"update_id": 11}'], 0)
+    assert store.journal_resume(2) == ([], 1)  # given up after two takeovers
+
+
+def test_a_dead_workers_update_is_taken_over_once_its_claim_is_stale(store: Store) -> None:
+    assert store.journal_claim(20, '{"update_id": 20}', stale_after=60) == "new"
+    with store._engine.begin() as connection:  # the claim ages: its worker died
+        connection.execute(sa.text("UPDATE updates SET claimed_at = claimed_at - 61"))
+    assert store.journal_claim(20, '{"update_id": 20}', stale_after=60) == "claimed"
+    assert store.journal_claim(20, '{"update_id": 20}', stale_after=60) == "busy"
 
 
 def test_purge_removes_what_is_older_than_retention(store: Store) -> None:
@@ -101,7 +110,8 @@ def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
 def test_db_upgrade_command_never_prints_the_password(postgres_url: str, tmp_path: Path) -> None:
     url = postgres_url.replace("kelisim@", "kelisim:s3cret@")
     env = {"KELISIM_DATABASE_URL": url, "KELISIM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    for expected in ("schema version none → 0001", "already at schema version 0001"):
+    latest = head()
+    for expected in (f"schema version none → {latest}", f"already at schema version {latest}"):
         out = subprocess.run(
             [sys.executable, "-m", "bot", "db", "upgrade"],
             capture_output=True,
