@@ -205,6 +205,12 @@ class Settings(BaseSettings):
         description="Redis URL (redis://host:6379/0) shared by several bot workers: per-user "
         "rate limits, the bot-wide flood limit and conversation memory. Empty: in-process.",
     )
+    update_lease: int = Field(
+        120,
+        ge=1,
+        description="With KELISIM_DATABASE_URL: seconds after which an update a worker claimed "
+        "but did not finish (the worker died) is taken over by another worker.",
+    )
     memory_ttl: int = Field(
         1800,
         ge=60,

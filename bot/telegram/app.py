@@ -98,7 +98,7 @@ def build_application(
 
     bot.when_token_rejected(rejected)
     services = Services(settings, engine)
-    queue.journal = UpdateJournal(services.store)
+    queue.journal = UpdateJournal(services.store, settings.update_lease)
     attach(application, services)
     _add_handlers(application)
     return application

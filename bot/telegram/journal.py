@@ -19,9 +19,10 @@ leaves its claim to age, and a live worker takes the update over after
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from telegram import Update
 from telegram.ext import Application
@@ -30,34 +31,50 @@ from bot.telegram.store import Store
 
 log = logging.getLogger(__name__)
 
+# The update the current handler is answering (set for the length of its handling).
+_CURRENT: contextvars.ContextVar[tuple[UpdateJournal, int] | None] = contextvars.ContextVar(
+    "kelisim_update", default=None
+)
+
 # Takeovers after which an update that never finished is given up.
 MAX_ATTEMPTS = 3
 # With several workers on one database: an unfinished update whose claim is older
-# than this is taken over by another worker (longer than any answer takes).
+# than this is taken over by another worker (longer than any answer takes; the
+# setting KELISIM_UPDATE_LEASE).
 LEASE = 120
 
 
 class UpdateJournal:
     """Which updates were received, are in hand, or were answered."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lease: int = LEASE) -> None:
         self._store = store
         self._in_hand: set[int] = set()
+        self.lease = lease
         # One process owns an SQLite file: whatever it did not finish is its own.
-        self.stale_after = LEASE if store.shared else 0
+        self.stale_after = lease if store.shared else 0
 
-    def admit(self, update: Update) -> bool:
-        """Persist and claim ``update``; False for a duplicate, or one another worker has."""
+    @property
+    def shared(self) -> bool:
+        return self._store.shared
+
+    def claim(self, update: Update) -> Literal["handle", "busy", "done"]:
+        """Persist ``update`` and claim it: ``handle`` it here, or it is ``busy``
+        (this or another worker has it) or ``done`` (already answered)."""
         update_id = update.update_id
         if update_id in self._in_hand:
-            return False
+            return "busy"
         state = self._store.journal_claim(
             update_id, json.dumps(update.to_dict()), stale_after=self.stale_after
         )
         if state in ("done", "busy"):
-            return False
+            return state
         self._in_hand.add(update_id)
-        return True
+        return "handle"
+
+    def admit(self, update: Update) -> bool:
+        """Persist and claim ``update``; False for a duplicate, or one another worker has."""
+        return self.claim(update) == "handle"
 
     def take(self, update_id: int) -> None:
         """An update claimed by :meth:`unfinished` is in this worker's hands."""
@@ -100,10 +117,29 @@ class JournalledApplication(Application):
     """Marks an update done in the journal once its handlers have run."""
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
         queue = self.update_queue
-        if isinstance(update, Update) and isinstance(queue, JournalQueue) and queue.journal:
-            queue.journal.done(update.update_id)
+        journal = queue.journal if isinstance(queue, JournalQueue) else None
+        if not isinstance(update, Update) or journal is None:
+            await super().process_update(update)
+            return
+        token = _CURRENT.set((journal, update.update_id))
+        try:
+            await super().process_update(update)
+        finally:
+            _CURRENT.reset(token)
+        journal.done(update.update_id)
+
+
+def answered() -> None:
+    """The reply to the update being handled is out: mark it done now.
+
+    Called right after the last message of a reply is sent, so that a crash
+    during the bookkeeping that follows cannot make another run answer it again.
+    """
+    current = _CURRENT.get()
+    if current is not None:
+        journal, update_id = current
+        journal.done(update_id)
 
 
 async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
@@ -121,8 +157,10 @@ async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
 
 async def take_over(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """With a shared database: keep taking over updates whose worker died."""
+    queue = application.update_queue
+    lease = queue.journal.lease if isinstance(queue, JournalQueue) and queue.journal else LEASE
     while True:
-        await asyncio.sleep(LEASE / 4)
+        await asyncio.sleep(lease / 4)
         try:
             taken = await resume(application)
         except Exception:  # the database may be away for a moment; try again later

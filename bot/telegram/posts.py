@@ -22,6 +22,7 @@ from bot.posts.checker import PostCheck
 from bot.posts.lessons import Lesson
 from bot.telegram import keyboards
 from bot.telegram.delivery import best_effort, with_retries
+from bot.telegram.journal import answered
 from bot.telegram.questions import NO_PREVIEW
 from bot.telegram.ratelimit import Limit
 from bot.telegram.render import render_reply
@@ -157,6 +158,7 @@ async def _send_check(
                 link_preview_options=NO_PREVIEW,
             )
         )
+    answered()
 
 
 # ------------------------------------------------------------------ lessons

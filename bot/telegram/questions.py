@@ -29,6 +29,7 @@ from bot.models import Decision, Lang, Question, Reply
 from bot.telegram import keyboards
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.drafts import DraftMessage
+from bot.telegram.journal import answered
 from bot.telegram.ratelimit import Limit
 from bot.telegram.render import render_reply
 from bot.telegram.services import AnswerRecord, PendingReason, Services, services_of
@@ -263,6 +264,7 @@ async def _send_reply(
             message_id = sent.message_id
         reply_to = None
         record.message_id = message_id
+    answered()
     services.answers[key] = record
 
 

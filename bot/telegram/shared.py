@@ -56,19 +56,30 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return result
 """
 
-# A sliding one-second window on the Redis clock; returns 0 (go) or milliseconds to wait.
+# A sliding one-second window on the Redis clock. A request counts from the moment
+# it may go until one second after its answer came back (while in flight it is
+# scored "now + IN_FLIGHT"), so however long it takes to leave this process,
+# Telegram never sees more than the limit within one second. Returns 0 (go) or
+# milliseconds to wait.
 _FLOOD = """
 local now = redis.call('TIME')
 local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - 1)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], t, ARGV[2])
-  redis.call('EXPIRE', KEYS[1], 2)
+  redis.call('ZADD', KEYS[1], t + tonumber(ARGV[3]), ARGV[2])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 2)
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.floor((tonumber(oldest[2]) + 1 - t) * 1000) + 1
+return math.max(10, math.min(250, math.floor((tonumber(oldest[2]) + 1 - t) * 1000) + 1))
 """
+_DONE = """
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(now[1]) + tonumber(now[2]) / 1e6, ARGV[1])
+return 0
+"""
+# A request still in flight after this many seconds stops counting (its worker died).
+IN_FLIGHT = 30
 
 # Methods that send something a user sees: the ones Telegram's flood limit counts.
 SENDING = (
@@ -120,6 +131,7 @@ class RedisFloodLimiter(BaseRateLimiter[int]):
     def __init__(self, client: redis.Redis, max_rate: float, max_retries: int) -> None:
         self._client = client
         self._script = client.register_script(_FLOOD)
+        self._done = client.register_script(_DONE)
         self._max = max(1, int(max_rate))
         # Per-chat limits and 429 retries: python-telegram-bot's own limiter.
         self._inner = AIORateLimiter(overall_max_rate=0, max_retries=max_retries)
@@ -130,13 +142,14 @@ class RedisFloodLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         await self._inner.shutdown()
 
-    async def _slot(self) -> None:
+    async def _slot(self) -> str:
+        member = uuid.uuid4().hex
         while True:
             wait = await asyncio.to_thread(
-                self._script, keys=[f"{PREFIX}flood"], args=[self._max, uuid.uuid4().hex]
+                self._script, keys=[f"{PREFIX}flood"], args=[self._max, member, IN_FLIGHT]
             )
             if not int(wait):
-                return
+                return member
             await asyncio.sleep(int(wait) / 1000)
 
     async def process_request(
@@ -149,9 +162,13 @@ class RedisFloodLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         async def gated(*a: Any, **k: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-            if endpoint in SENDING:
-                await self._slot()
-            return await callback(*a, **k)
+            if endpoint not in SENDING:
+                return await callback(*a, **k)
+            member = await self._slot()
+            try:
+                return await callback(*a, **k)
+            finally:
+                await asyncio.to_thread(self._done, keys=[f"{PREFIX}flood"], args=[member])
 
         return await self._inner.process_request(
             gated, args, kwargs, endpoint, data, rate_limit_args

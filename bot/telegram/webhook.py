@@ -33,6 +33,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.engine import Engine
+from bot.telegram.journal import JournalQueue
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,19 @@ def create_webhook_app(application: AnyApplication, path: str, secret: str) -> S
             return Response(status_code=400)
         if update is None:
             return Response(status_code=400)
-        await application.update_queue.put(update)
+        queue = application.update_queue
+        journal = queue.journal if isinstance(queue, JournalQueue) else None
+        if journal is None or not journal.shared:
+            await queue.put(update)
+            return Response(status_code=200)
+        # Several workers: answer before saying 200, so that an update whose worker
+        # dies is sent again by Telegram (to any worker) and a user's next message
+        # never overtakes it; one that another worker has is "come back later".
+        state = await asyncio.to_thread(journal.claim, update)
+        if state == "busy":
+            return Response(status_code=503, headers={"Retry-After": "1"})
+        if state == "handle":
+            await application.process_update(update)
         return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:
