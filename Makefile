@@ -25,7 +25,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 index: $(VENV)/.synced  ## Build the search index if it is missing or stale
 	$(BIN)/kelisim kb build
 
-setup: $(VENV)/.synced index services  ## Install pinned dependencies (and PostgreSQL for its tests where it can) and build the index
+setup: $(VENV)/.synced index services  ## Install pinned dependencies (and PostgreSQL and Redis for their tests where it can) and build the index
 
 run: setup  ## Start the Telegram bot (token configured) or the terminal chat
 	$(BIN)/kelisim run
@@ -40,17 +40,18 @@ browser:
 		sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; \
 	else echo "The browser test needs Chromium: sudo apt-get install chromium chromium-driver"; fi
 
-# PostgreSQL for the tests of the shared database (the tests start their own throw-away
-# server on 127.0.0.1): installed from Debian's packages where this machine allows it.
+# PostgreSQL and Redis for the scale-out tests (which start their own throw-away servers on
+# 127.0.0.1): installed from Debian's packages where this machine allows it.
 services:
-	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	@if { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+		&& command -v redis-server >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && apt-get install -y -qq postgresql; \
+		apt-get update -qq && apt-get install -y -qq postgresql redis-server; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
-		sudo apt-get update -qq && sudo apt-get install -y -qq postgresql; \
-	else echo "The PostgreSQL tests need PostgreSQL: sudo apt-get install postgresql"; fi
+		sudo apt-get update -qq && sudo apt-get install -y -qq postgresql redis-server; \
+	else echo "The scale-out tests need PostgreSQL and Redis: sudo apt-get install postgresql redis-server"; fi
 
-test: $(VENV)/.synced browser services  ## Run all tests (installs Chromium and PostgreSQL for their tests where it can)
+test: $(VENV)/.synced browser services  ## Run all tests (installs Chromium, PostgreSQL and Redis for their tests where it can)
 	$(BIN)/pytest -q
 
 XSTEST := evaluation/datasets/xstest/xstest_prompts.csv

@@ -12,9 +12,9 @@ endpoint needs:
 4. the update is written to the journal (see :mod:`bot.telegram.journal`)
    before the 200 that tells Telegram it arrived.
 
-It also serves ``GET /healthz`` (the whole state: database reachable, index
-readable, bot running) and ``GET /readyz`` (can answer now) for a proxy or an
-orchestrator.
+It also serves ``GET /healthz`` (the whole state: database and Redis reachable,
+index readable, LLM endpoint, bot running) and ``GET /readyz`` (can answer now)
+for a proxy or an orchestrator.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def health(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, 
     checks = {
         "bot": "ok" if application.running else "stopped",
         "database": _database(application),
+        **_redis(application),
         **engine.health(),
     }
     ok = all(v == "ok" for v in checks.values())
@@ -74,7 +75,12 @@ def health(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, 
 
 def readiness(engine: Engine, application: AnyApplication) -> tuple[int, dict[str, Any]]:
     """``/readyz``: 200 when the bot runs, reaches its database and has an index to answer from."""
-    ready = application.running and engine.ready() and _database(application) == "ok"
+    ready = (
+        application.running
+        and engine.ready()
+        and _database(application) == "ok"
+        and all(v == "ok" for v in _redis(application).values())
+    )
     return (200 if ready else 503), {"status": "ready" if ready else "not ready"}
 
 
@@ -84,6 +90,18 @@ def _database(application: AnyApplication) -> str:
     except Exception as exc:  # any driver error: report its kind, never the URL
         return f"unreachable ({type(exc).__name__})"
     return "ok"
+
+
+def _redis(application: AnyApplication) -> dict[str, str]:
+    """``{"redis": state}`` when Redis is configured, else nothing to check."""
+    client = application.bot_data["kelisim"].redis
+    if client is None:
+        return {}
+    try:
+        client.ping()
+    except Exception as exc:  # report the kind of failure, never the URL
+        return {"redis": f"unreachable ({type(exc).__name__})"}
+    return {"redis": "ok"}
 
 
 def create_webhook_app(application: AnyApplication, path: str, secret: str) -> Starlette:

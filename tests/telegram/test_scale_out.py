@@ -206,6 +206,8 @@ def test_two_workers_one_killed_every_message_answered_once_in_order(
         worker(fake, settings, tmp_path, "b", pg, redis_url) as (_, url_b),
         Proxy([url_a, url_b]) as proxy,
     ):
+        checks = httpx.get(url_b.replace("/hook", "/healthz"), timeout=10).json()["checks"]
+        assert checks["database"] == "ok" and checks["redis"] == "ok"
 
         def kill_midway() -> None:
             fake.wait_until(lambda: len(fake.sent) >= USERS * PER_USER // 3, 300)
