@@ -9,13 +9,16 @@
 * the bounded cost of long, encoded and history-heavy messages;
 * "check this post" per post, and its cost after embedding;
 * the output guard per sentence;
-* the evaluation harness (1,000 cases) and, when present, the Telegram load run.
+* the time a running engine takes to pick up a new index generation;
+* the evaluation harness (1,000 cases) and, when present, the Telegram load run
+  and the scale-out run (1, 2 and 4 workers on PostgreSQL and Redis).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -269,6 +272,35 @@ def bench_check() -> None:
     )
 
 
+def bench_pickup() -> None:
+    """How long a running engine takes to answer from a newly built index generation."""
+    from bot.engine.core import Engine
+    from bot.knowledge.documents import load_corpus
+
+    base = get_settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        shutil.copytree(base.index_dir, data / "index")
+        if (base.data_dir / "cache").exists():
+            shutil.copytree(base.data_dir / "cache", data / "cache")
+        settings = base.model_copy(update={"data_dir": data})
+        serving = Engine(settings, record=False)
+        serving.answer(Question("warm up"))
+        before = serving.retriever._current().generation
+        documents = load_corpus(settings.corpus_dir).published[:-3]  # one topic withdrawn
+        started = time.perf_counter()
+        build_index(settings, serving.embeddings, documents=documents)
+        built = time.perf_counter()
+        while serving.retriever._current().generation == before:
+            time.sleep(0.05)
+        picked = time.perf_counter()
+    print(
+        f"index pick-up: a running engine answered from the new generation "
+        f"{picked - built:.1f} s after the build switched it (build {built - started:.1f} s; "
+        f"engines look every few seconds, no restart)"
+    )
+
+
 def main() -> None:
     bench_cold_ask()
     bench_answers()
@@ -276,6 +308,7 @@ def main() -> None:
     bench_check()
     bench_guard()
     bench_index()
+    bench_pickup()
     try:
         from bot.evaluation.bench import bench_eval
 
@@ -283,10 +316,11 @@ def main() -> None:
     except ImportError:
         pass
     try:
-        from bot import benchmarks_telegram
+        from bot import benchmarks_scale, benchmarks_telegram
     except ImportError:
         return
     benchmarks_telegram.main()
+    benchmarks_scale.main()
 
 
 if __name__ == "__main__":
