@@ -23,8 +23,7 @@ from bot.posts.lessons import Lesson
 from bot.telegram import keyboards
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.journal import answered
-from bot.telegram.questions import NO_PREVIEW
-from bot.telegram.ratelimit import Limit
+from bot.telegram.questions import NO_PREVIEW, over_limit
 from bot.telegram.render import render_reply
 from bot.telegram.services import Services, services_of
 
@@ -82,25 +81,12 @@ async def try_long_post(context: CallbackContext[Any, Any, Any, Any], message: M
     )
     if not result.manipulative or result.routing == "crisis":
         return False
-    if await _limited(context, services, message, user):
+    if await over_limit(context, services, message, user):
         return True
     services.engine.record_check(result)
     await _send_check(context, services, message, result)
     services.store.touch(services.hash_user(user.id))
     return True
-
-
-async def _limited(
-    context: CallbackContext[Any, Any, Any, Any], services: Services, message: Message, user: User
-) -> bool:
-    verdict = services.limiter.check(user.id)
-    if verdict is Limit.NOTIFY:
-        await with_retries(
-            lambda: context.bot.send_message(
-                message.chat_id, services.texts.get(services.ui_lang(user), "rate_limited")
-            )
-        )
-    return verdict is not Limit.ALLOW
 
 
 async def check_post(
@@ -113,7 +99,7 @@ async def check_post(
             lambda: message.reply_text(services.texts.get(services.ui_lang(user), "text_only"))
         )
         return
-    if await _limited(context, services, message, user):
+    if await over_limit(context, services, message, user):
         return
     async with services.lock((message.chat_id, user.id)):
         await best_effort(

@@ -135,20 +135,26 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
-async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message, text: str) -> None:
-    """Rate-limit, ask the engine, send the reply with its buttons, remember the turn."""
-    services = services_of(context)
-    user = message.from_user
-    assert user is not None
+async def over_limit(
+    context: CallbackContext[Any, Any, Any, Any], services: Services, message: Message, user: User
+) -> bool:
+    """True when the user's rate limit says no (told once per episode, then silence)."""
     verdict = services.limiter.check(user.id)
-    if verdict is Limit.DROP:
-        return
     if verdict is Limit.NOTIFY:
         await with_retries(
             lambda: context.bot.send_message(
                 message.chat_id, services.texts.get(services.ui_lang(user), "rate_limited")
             )
         )
+    return verdict is not Limit.ALLOW
+
+
+async def answer(context: CallbackContext[Any, Any, Any, Any], message: Message, text: str) -> None:
+    """Rate-limit, ask the engine, send the reply with its buttons, remember the turn."""
+    services = services_of(context)
+    user = message.from_user
+    assert user is not None
+    if await over_limit(context, services, message, user):
         return
     conversation = (message.chat_id, user.id)
     async with services.lock(conversation):
