@@ -35,7 +35,6 @@ from bot.telegram.journal import (
     JournalQueue,
     UpdateJournal,
     resume,
-    take_over,
 )
 from bot.telegram.services import Services, attach, services_of
 
@@ -171,8 +170,6 @@ async def _on_startup(application: AnyApplication) -> None:
     resumed = await resume(application)
     if resumed:
         log.info("resuming %d message(s) left unanswered by the last run", resumed)
-    if services.store.shared:
-        application.bot_data["takeover_task"] = asyncio.create_task(take_over(application))
 
 
 async def _purge_daily(services: Services) -> None:
@@ -185,7 +182,7 @@ async def _purge_daily(services: Services) -> None:
 
 
 async def _on_stop(application: AnyApplication) -> None:
-    for name in ("purge_task", "takeover_task"):
+    for name in ("purge_task",):
         task = application.bot_data.pop(name, None)
         if task is not None:
             task.cancel()

@@ -11,9 +11,9 @@ The same journal de-duplicates: an update id that was answered, or that this
 or another worker is handling, is dropped when Telegram (or a replaying proxy)
 delivers it again. The stored copy holds the message until it is answered, and
 is then reduced to its id. With several workers on one PostgreSQL database,
-each update is claimed by the worker that received it; a worker that dies
-leaves its claim to age, and a live worker takes the update over after
-:data:`LEASE` seconds.
+each update is claimed by the worker that received it, which renews the claim
+while it works; a worker that dies leaves its claim to age, and the worker that
+Telegram sends the update to again takes it over after :data:`LEASE` seconds.
 """
 
 from __future__ import annotations
@@ -75,6 +75,10 @@ class UpdateJournal:
     def admit(self, update: Update) -> bool:
         """Persist and claim ``update``; False for a duplicate, or one another worker has."""
         return self.claim(update) == "handle"
+
+    def refresh(self, update_id: int) -> None:
+        """Renew this worker's claim on an update it is still handling."""
+        self._store.journal_refresh(update_id)
 
     def take(self, update_id: int) -> None:
         """An update claimed by :meth:`unfinished` is in this worker's hands."""
@@ -153,18 +157,3 @@ async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
         if update is not None:
             await queue.put_claimed(update)
     return len(bodies)
-
-
-async def take_over(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """With a shared database: keep taking over updates whose worker died."""
-    queue = application.update_queue
-    lease = queue.journal.lease if isinstance(queue, JournalQueue) and queue.journal else LEASE
-    while True:
-        await asyncio.sleep(lease / 4)
-        try:
-            taken = await resume(application)
-        except Exception:  # the database may be away for a moment; try again later
-            log.exception("could not look for unfinished updates of other workers")
-            continue
-        if taken:
-            log.warning("took over %d update(s) another worker left unfinished", taken)

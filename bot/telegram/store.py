@@ -328,6 +328,14 @@ class Store:
             ).first()
         return "done" if row and row[0] else "busy"
 
+    def journal_refresh(self, update_id: int) -> None:
+        """Renew the claim on an update still being handled (so that nobody takes it over)."""
+        self._write(
+            "UPDATE updates SET claimed_at = :now WHERE update_id = :id AND done = 0",
+            id=update_id,
+            now=int(time.time()),
+        )
+
     def journal_done(self, update_id: int) -> None:
         """The update was handled: forget its content, keep its id for de-duplication."""
         self._write("UPDATE updates SET done = 1, body = NULL WHERE update_id = :id", id=update_id)

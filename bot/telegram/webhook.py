@@ -33,7 +33,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.engine import Engine
-from bot.telegram.journal import JournalQueue
+from bot.telegram.journal import JournalQueue, UpdateJournal
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,16 @@ def _database(application: AnyApplication) -> str:
     return "ok"
 
 
+async def _keep_claim(journal: UpdateJournal, update_id: int) -> None:
+    """Renew the claim while the update is handled, well within the lease."""
+    while True:
+        await asyncio.sleep(journal.lease / 3)
+        try:
+            await asyncio.to_thread(journal.refresh, update_id)
+        except Exception:  # the database may be away for a moment: the next try will do
+            log.warning("could not renew the claim on update %d", update_id)
+
+
 def _redis(application: AnyApplication) -> dict[str, str]:
     """``{"redis": state}`` when Redis is configured, else nothing to check."""
     client = application.bot_data["kelisim"].redis
@@ -142,7 +152,11 @@ def create_webhook_app(application: AnyApplication, path: str, secret: str) -> S
         if state == "busy":
             return Response(status_code=503, headers={"Retry-After": "1"})
         if state == "handle":
-            await application.process_update(update)
+            keeper = asyncio.create_task(_keep_claim(journal, update.update_id))
+            try:
+                await application.process_update(update)
+            finally:
+                keeper.cancel()
         return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:

@@ -109,7 +109,7 @@ def worker(
         "KELISIM_DATA_DIR": str(data),
         "KELISIM_WEBHOOK_SECRET": SECRET,
         "KELISIM_USER_ID_SALT": "one-key-for-all-workers",
-        "KELISIM_UPDATE_LEASE": "6",
+        "KELISIM_UPDATE_LEASE": "10",
         "KELISIM_TELEGRAM_MAX_RATE": str(max_rate),
         "KELISIM_RATE_LIMIT_BURST": "50",
         "KELISIM_RECORD_GAPS": "false",
