@@ -49,7 +49,7 @@ services:
 		apt-get update -qq && apt-get install -y -qq postgresql redis-server; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
 		sudo apt-get update -qq && sudo apt-get install -y -qq postgresql redis-server; \
-	else echo "The scale-out tests need PostgreSQL and Redis: sudo apt-get install postgresql redis-server"; fi
+	else echo "The scale-out tests need PostgreSQL and Redis (they fail without them): sudo apt-get install postgresql redis-server"; fi
 
 test: $(VENV)/.synced browser services  ## Run all tests (installs Chromium, PostgreSQL and Redis for their tests where it can)
 	$(BIN)/pytest -q

@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, DatabaseUnavailableError
 from bot.private import private_file, private_sqlite
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -63,21 +63,36 @@ def make_engine(target: Path | str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def unavailable(engine: sa.Engine, exc: Exception) -> DatabaseUnavailableError:
+    """One clear line: where (never the password) and the driver's first line of why."""
+    where = engine.url.render_as_string(hide_password=True)
+    why = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return DatabaseUnavailableError(
+        f"Cannot use the database at {where}: {why[0] if why else type(exc).__name__}"
+    )
+
+
 def upgrade(engine: sa.Engine) -> None:
     """Apply every migration the database does not have yet (idempotent)."""
     config = _alembic_config()
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start is enough
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except sa.exc.DBAPIError as exc:
+        raise unavailable(engine, exc) from None
     if engine.dialect.name == "sqlite" and engine.url.database:
         private_sqlite(Path(engine.url.database))
 
 
 def revision(engine: sa.Engine) -> str | None:
     """The database's schema version (None: never migrated)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.DBAPIError as exc:
+        raise unavailable(engine, exc) from None
 
 
 def head() -> str:

@@ -10,6 +10,7 @@ ends can catch one class and show its message to a person without a traceback::
     ├── IndexUnavailableError the index cannot be read (damaged file, server down)
     ├── IndexBuildError       building the index failed (the previous one keeps serving)
     │   └── InvalidCorpusError    the corpus has invalid documents, so nothing was built
+    ├── DatabaseUnavailableError  the bot's database cannot be reached or migrated
     ├── GeneratorError        the LLM endpoint failed (callers fall back to the composer)
     └── DatasetError          a labelled evaluation file is missing or malformed
 """
@@ -58,3 +59,7 @@ class GeneratorError(KelisimError):
 
 class DatasetError(KelisimError):
     """A labelled evaluation file is missing, unreadable or has a malformed line."""
+
+
+class DatabaseUnavailableError(KelisimError):
+    """The bot's database (SQLite file or PostgreSQL server) cannot be reached or migrated."""

@@ -85,8 +85,10 @@ class UpdateJournal:
         self._in_hand.add(update_id)
 
     def done(self, update_id: int) -> None:
-        self._store.journal_done(update_id)
-        self._in_hand.discard(update_id)
+        """Record the update as answered (once: a reply marked early is not written again)."""
+        if update_id in self._in_hand:
+            self._store.journal_done(update_id)
+            self._in_hand.discard(update_id)
 
     def unfinished(self) -> list[str]:
         """Claim stored updates a previous run (or a dead worker) did not finish."""

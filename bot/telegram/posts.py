@@ -121,14 +121,9 @@ async def _send_check(
     prompts = services.engine.prompts
     rendered = render_reply(result.as_reply(), prompts.text(result.language, "sources_heading"))
     markup = None
-    lesson = next(
-        (
-            services.engine.lessons.get(t, result.language)
-            for t in result.techniques
-            if services.engine.lessons.get(t, result.language)
-        ),
-        None,
-    )
+    book = services.engine.lessons
+    lessons = (book.get(t, result.language) for t in result.techniques)
+    lesson = next((x for x in lessons if x is not None), None)
     if lesson is not None and result.routing != "crisis":
         name = prompts.value(result.language, "techniques")[lesson.technique]["name"]
         label = prompts.text(result.language, "check_lesson_button", name=name)
@@ -207,7 +202,8 @@ async def answer_quiz(services: Services, query: CallbackQuery, data: str) -> st
     """Feedback on a quiz answer, progress saved, and the next lesson offered."""
     lang = services.ui_lang(query.from_user)
     technique, _, number = data.rpartition(":")
-    lesson = services.engine.lessons.get(technique, lang)
+    book = services.engine.lessons
+    lesson = book.get(technique, lang)
     message = query.message
     if lesson is None or not number.isdigit() or not isinstance(message, Message):
         return services.texts.get(lang, "button_expired")
@@ -229,12 +225,12 @@ async def answer_quiz(services: Services, query: CallbackQuery, data: str) -> st
             for n, s in enumerate(lesson.sources, 1)
         )
     )
-    following = services.engine.lessons.next_after(technique)
+    following = book.next_after(technique)
     markup = None
     if following is not None:
         markup = keyboards.lesson_button(prompts.text(lang, "learn_next"), following)
     else:
-        count = len(services.engine.lessons.techniques())
+        count = len(book.techniques())
         lines.append(html.escape(prompts.text(lang, "learn_all_done", count=count)))
     await best_effort(message.edit_reply_markup(reply_markup=None), "remove quiz buttons")
     await with_retries(

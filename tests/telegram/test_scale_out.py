@@ -38,7 +38,11 @@ MAX_RATE = 20
 @pytest.fixture(scope="module")
 def backends() -> Iterator[tuple[str, str]]:
     if postgres_bin() is None or shutil.which("redis-server") is None:
-        pytest.skip("needs PostgreSQL and Redis: `make setup` installs them where it can (apt)")
+        pytest.fail(
+            "needs PostgreSQL and Redis: run `make setup` as root or with sudo, or "
+            "`sudo apt-get install postgresql redis-server`",
+            pytrace=False,
+        )
     with postgres() as pg, redis_server() as redis_url:
         engine = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

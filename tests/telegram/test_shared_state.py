@@ -21,7 +21,11 @@ HASH = UserHasher(b"test-key")
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     if shutil.which("redis-server") is None:
-        pytest.skip("Redis is not installed: `make setup` installs it where it can (apt)")
+        pytest.fail(
+            "Redis is not installed: run `make setup` as root or with sudo, or "
+            "`sudo apt-get install redis-server`",
+            pytrace=False,
+        )
     with redis_server() as url:
         yield url
 

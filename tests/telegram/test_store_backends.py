@@ -14,13 +14,17 @@ import sqlalchemy as sa
 
 from bot.database import head, make_engine, revision, upgrade
 from bot.telegram.store import DAY, Store
-from tests.servers import postgres, postgres_bin
+from tests.servers import free_port, postgres, postgres_bin
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed: `make setup` installs it where it can (apt)")
+        pytest.fail(
+            "PostgreSQL is not installed: run `make setup` as root or with sudo, or "
+            "`sudo apt-get install postgresql`",
+            pytrace=False,
+        )
     with postgres() as url:
         yield url
 
@@ -121,3 +125,17 @@ def test_db_upgrade_command_never_prints_the_password(postgres_url: str, tmp_pat
             check=True,
         )
         assert expected in out.stdout and "s3cret" not in out.stdout + out.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"postgresql://kelisim:s3cret@127.0.0.1:{free_port()}/kelisim"
+    env = {"KELISIM_DATABASE_URL": url, "KELISIM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 1 and "Cannot use the database at" in out.stderr
+    assert "Traceback" not in out.stderr and "s3cret" not in out.stdout + out.stderr
