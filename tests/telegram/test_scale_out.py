@@ -4,8 +4,10 @@ Telegram is played by the test: it posts each user's messages in order, one at
 a time, to a small round-robin proxy, and posts an update again while its
 webhook call fails (connection refused, 5xx) — as Telegram does. Replies go to
 the fake Bot API. One worker is killed with SIGKILL in the middle; every message
-must still be answered exactly once, in each user's order, and the bot-wide
-flood limit must hold across both workers.
+must still be answered, in each user's order, and once: the only repeat allowed is
+a reply that was already out when the worker died, before it could record it
+(Telegram has no idempotent send, so no bot can rule that instant out). The
+bot-wide flood limit must hold across both workers.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from tests.telegram.scale_harness import QUESTIONS, Proxy, play_telegram, worker
 
 USERS, PER_USER = 100, 5
 MAX_RATE = 20
+# A reply sent this shortly before the kill may not have been recorded yet.
+IN_FLIGHT = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +82,13 @@ def test_two_workers_one_killed_every_message_answered_once_in_order(
         checks = httpx.get(url_b.replace("/hook", "/healthz"), timeout=10).json()["checks"]
         assert checks["database"] == "ok" and checks["redis"] == "ok"
 
+        killed_at: list[float] = []
+
         def kill_midway() -> None:
             fake.wait_until(lambda: len(fake.sent) >= USERS * PER_USER // 3, 300)
             time.sleep(0.37)  # a crash is not timed to follow a reply
             a.send_signal(signal.SIGKILL)
+            killed_at.append(time.monotonic())
 
         killer = threading.Thread(target=kill_midway)
         killer.start()
@@ -94,16 +101,23 @@ def test_two_workers_one_killed_every_message_answered_once_in_order(
         seconds = time.monotonic() - started
     sent = [s for s in fake.sent if s.chat_id >= 70_000]
     per_user = {u["id"]: [s for s in sent if s.chat_id == u["id"]] for u in users}
-    counts = {uid: len(msgs) for uid, msgs in per_user.items()}
-    assert set(counts.values()) == {PER_USER}, {k: v for k, v in counts.items() if v != PER_USER}
+    repeats = []
+    for uid, msgs in per_user.items():
+        for before, after in zip(msgs, msgs[1:], strict=False):
+            if before.text == after.text:
+                repeats.append((uid, killed_at[0] - before.sent_at, after.sent_at - killed_at[0]))
+    # A repeat is the reply in flight at the kill: sent just before it, sent again after.
+    assert all(0 <= ago <= IN_FLIGHT and later > 0 for _, ago, later in repeats), repeats
+    assert len(repeats) <= 2, repeats
     for n, user in enumerate(users):
         asked = [QUESTIONS[(n + k) % len(QUESTIONS)] for k in range(PER_USER)]
         got = [m.text.split("\n")[0] for m in per_user[user["id"]]]
-        assert got == [first_line[q] for q in asked], (user["id"], got)
+        once = [line for k, line in enumerate(got) if k == 0 or line != got[k - 1]]
+        assert once == [first_line[q] for q in asked], (user["id"], got)
     times = sorted(s.sent_at for s in sent)
     busiest = max(sum(1 for u in times if t <= u < t + 0.95) for t in times)
     assert busiest <= MAX_RATE, busiest
     print(
         f"{len(sent)} replies in {seconds:.1f} s, {retries} webhook calls repeated, "
-        f"busiest second {busiest} messages"
+        f"{len(repeats)} reply in flight at the kill sent again, busiest second {busiest} messages"
     )
