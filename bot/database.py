@@ -1,9 +1,10 @@
-"""The bot's relational database: an SQLite file by default, PostgreSQL to scale out.
+"""Kelisim's relational database: an SQLite file by default, PostgreSQL to scale out.
 
 One code path (SQLAlchemy Core) for both: ``KELISIM_DATABASE_URL=postgresql://…``
-puts user settings, the update journal, 👎 feedback and lesson progress where
-several bot workers share them; without it they live in
-``<data_dir>/telegram.sqlite3``. The schema is versioned with Alembic
+puts everything Kelisim records — user settings, the update journal, 👎 feedback,
+lesson progress, unanswered questions, trend counters and the curation audit log —
+where several bot workers and every educator's command share it; without it all
+of it lives in ``<data_dir>/kelisim.sqlite3``. The schema is versioned with Alembic
 (``bot/migrations``); :func:`upgrade` brings any database to the latest version
 and runs on start-up and with ``kelisim db upgrade``.
 """
@@ -11,8 +12,9 @@ and runs on start-up and with ``kelisim db upgrade``.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -23,7 +25,48 @@ from alembic.script import ScriptDirectory
 from bot.errors import ConfigurationError, DatabaseUnavailableError
 from bot.private import private_file, private_sqlite
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+DB_NAME = "kelisim.sqlite3"
+# The file's name before it held more than the Telegram bot's records.
+_OLD_DB_NAME = "telegram.sqlite3"
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def target(settings: Settings) -> Path | str:
+    """``KELISIM_DATABASE_URL`` when set, else the SQLite file in the data directory."""
+    if settings.database_url is not None and settings.database_url.get_secret_value():
+        return settings.database_url.get_secret_value()
+    path = settings.data_dir / DB_NAME
+    old = settings.data_dir / _OLD_DB_NAME
+    if old.exists() and not path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{old}{suffix}").exists():
+                Path(f"{old}{suffix}").rename(f"{path}{suffix}")
+    return path
+
+
+def describe(where: Path | str) -> str:
+    """How to name a database to a person: the file, or the server without the password."""
+    if isinstance(where, Path):
+        return str(where)
+    return "PostgreSQL at " + where.rsplit("@", 1)[-1]
+
+
+def engine_for(settings: Settings) -> sa.Engine:
+    """The configured database, migrated to the latest schema; one engine per process."""
+    where = target(settings)
+    key = str(where)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = make_engine(where)
+            upgrade(engine)
+            _engines[key] = engine
+    return engine
 
 
 def _alembic_config() -> Config:

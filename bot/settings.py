@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(
         None,
-        description="PostgreSQL URL (postgresql://user:password@host/db) shared by several bot "
-        "workers. Empty: an SQLite file in the data directory.",
+        description="PostgreSQL URL (postgresql://user:password@host/db) for everything Kelisim "
+        "records, shared by several bot workers and educators' commands. Empty: the SQLite file "
+        "kelisim.sqlite3 in the data directory.",
     )
     chroma_url: str | None = Field(
         None,

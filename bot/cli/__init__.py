@@ -38,6 +38,7 @@ def _register_optional() -> None:
     kb.app.command("publish")(kb_curation.publish)
     kb.app.command("unpublish")(kb_curation.unpublish)
     kb.app.command("gaps")(kb_curation.gaps)
+    kb.app.command("audit")(kb_curation.audit_log)
     app.add_typer(report.app, name="report")
     run.register(app)
 

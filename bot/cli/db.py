@@ -7,19 +7,12 @@ import typer
 from bot.cli.common import console, settings
 
 app = typer.Typer(
-    help="The bot's database: user settings, the update journal, 👎 feedback and lessons.",
+    help=(
+        "Kelisim's database: user settings, the update journal, 👎 feedback, lessons, "
+        "unanswered questions, trend counters and the curation audit log."
+    ),
     no_args_is_help=True,
 )
-
-
-def _target() -> tuple[object, str]:
-    from bot.telegram.store import DB_NAME
-
-    s = settings()
-    url = s.database_url.get_secret_value() if s.database_url else ""
-    if url:
-        return url, "PostgreSQL at " + url.split("@")[-1]  # never the password
-    return s.data_dir / DB_NAME, str(s.data_dir / DB_NAME)
 
 
 @app.command()
@@ -27,21 +20,25 @@ def upgrade() -> None:
     """Bring the database schema to the latest version (also done at bot start-up).
 
     Uses `KELISIM_DATABASE_URL` when set (PostgreSQL), else the SQLite file in the
-    data directory. Safe to run again and from several machines at once.
+    data directory. Safe to run again and from several machines at once. Records
+    that older versions kept in files of their own (gaps.sqlite, trends.sqlite,
+    audit.log in the data directory) are moved in.
     """
-    from pathlib import Path
-
-    from bot.database import head, make_engine, revision
+    from bot.curation import records
+    from bot.database import describe, head, make_engine, revision, target
     from bot.database import upgrade as run_upgrade
 
-    target, shown = _target()
-    engine = make_engine(target if isinstance(target, str) else Path(str(target)))
+    s = settings()
+    where = target(s)
+    shown = describe(where)
+    engine = make_engine(where)
     try:
         before = revision(engine)
         run_upgrade(engine)
         after = revision(engine)
     finally:
         engine.dispose()
+    records.engine(s)
     if before == after:
         console.print(f"{shown}: already at schema version {after} (latest {head()}).")
     else:

@@ -1,4 +1,4 @@
-"""``kelisim kb new | import | publish | unpublish | gaps``: the educators' workflow."""
+"""``kelisim kb new | import | publish | unpublish | gaps | audit``: the educators' workflow."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def new(
         raise typer.BadParameter(str(exc), param_hint="--topic") from None
     except CorpusError as exc:
         raise _fail(f"{exc}. Edit that file, or choose another --group.") from None
-    audit.record(s.data_dir, "new", draft.id)
+    audit.record(s, "new", draft.id)
     console.print(
         f"Created draft [bold]{escape(draft.id)}[/]: {escape(str(path))}\n"
         "Replace every TODO, fill in the sources, then run `kelisim kb validate`."
@@ -108,7 +108,7 @@ def import_files(
                 f"[red]skipped[/] {escape(str(file))}: {escape(result.error)}", soft_wrap=True
             )
             continue
-        audit.record(s.data_dir, "import", result.doc_id)
+        audit.record(s, "import", result.doc_id)
         todo = f" [yellow](fill in: {', '.join(result.todo)})[/]" if result.todo else ""
         if result.duplicates:
             todo += (
@@ -169,7 +169,7 @@ def publish(
     except CorpusError as exc:
         raise _fail(str(exc)) from None
     for change in changes:
-        audit.record(s.data_dir, "publish", change.doc_id, who=reviewer)
+        audit.record(s, "publish", change.doc_id, who=reviewer)
         for warning in change.warnings:
             console.print(f"[yellow]{escape(str(warning))}[/]", soft_wrap=True)
         console.print(
@@ -201,7 +201,7 @@ def unpublish(
     except CorpusError as exc:
         raise _fail(str(exc)) from None
     for change in changes:
-        audit.record(s.data_dir, "unpublish", change.doc_id, who=by)
+        audit.record(s, "unpublish", change.doc_id, who=by)
         state = "is now a draft" if change.changed else "was already a draft"
         console.print(f"[bold]{escape(change.doc_id)}[/] {state}.")
     if len(changes) > 1:
@@ -270,3 +270,34 @@ def gaps(
     console.print(table)
     if len(clusters) > limit:
         console.print(f"[dim]{len(clusters) - limit} smaller groups not shown (--limit).[/]")
+
+
+def audit_log(
+    since: SinceOption = None,
+    document: Annotated[
+        str | None, typer.Option("--document", help="Only this document id.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Who changed the corpus and when: every new, import, publish and unpublish, oldest
+    first (from every machine that shares the database)."""
+    import json
+    from dataclasses import asdict
+
+    entries = audit.read(settings())
+    if since:
+        entries = [e for e in entries if e.when[:10] >= since.date().isoformat()]
+    if document:
+        entries = [e for e in entries if e.document == document]
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(asdict(entry), ensure_ascii=False))
+        return
+    if not entries:
+        filtered = " for that filter." if since or document else "."
+        console.print("No curation actions recorded" + filtered)
+        return
+    table = Table("when (UTC)", "who", "action", "document", title="Curation audit log")
+    for entry in entries:
+        table.add_row(entry.when, escape(entry.who), entry.action, escape(entry.document))
+    console.print(table)

@@ -35,7 +35,7 @@ def trends(
     from bot.curation.trends import CHECK, load_counts
 
     s = settings()
-    counts = load_counts(s.data_dir, since=since.date() if since else None)
+    counts = load_counts(s, since=since.date() if since else None)
     total = sum(c.n for c in counts if c.decision != CHECK)
     weeks = len({c.week for c in counts})
     summary = f"{total} messages over {weeks} weeks" + (f" since {since.date()}." if since else ".")

@@ -1,22 +1,21 @@
-"""The append-only audit log of curation actions (``<data_dir>/audit.log``).
+"""The append-only audit log of curation actions, in Kelisim's database.
 
-One JSON object per line: ``when`` (UTC, ISO 8601), ``who``, ``action`` and ``document``.
-Every front end that changes the corpus calls :func:`record`; the Telegram admin
-commands pass a hash of the admin's id as ``who``, never the id itself.
+One row per action: ``when`` (UTC, ISO 8601), ``who``, ``action`` and ``document``.
+Every front end that changes the corpus calls :func:`record`, whichever machine it
+runs on; the Telegram admin commands pass a hash of the admin's id as ``who``,
+never the id itself. Nothing updates or deletes a row. ``kelisim kb audit`` lists it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
-import os
-import threading
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-AUDIT_FILE = "audit.log"
-_lock = threading.Lock()
+import sqlalchemy as sa
+
+from bot.curation import records
+from bot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +36,8 @@ def default_actor() -> str:
         return "cli"
 
 
-def record(data_dir: Path, action: str, document: str, who: str | None = None) -> AuditEntry:
-    """Append one entry to ``data_dir/audit.log`` and return it.
+def record(settings: Settings, action: str, document: str, who: str | None = None) -> AuditEntry:
+    """Append one entry to the audit log and return it.
 
     ``action`` is a short verb such as ``new``, ``import``, ``publish`` or
     ``unpublish``; ``document`` is the document id; ``who`` defaults to the OS user.
@@ -49,27 +48,20 @@ def record(data_dir: Path, action: str, document: str, who: str | None = None) -
         action=action,
         document=document,
     )
-    line = json.dumps(asdict(entry), ensure_ascii=False) + "\n"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with _lock:
-        # O_APPEND: each line lands whole at the end, even with several writers.
-        fd = os.open(data_dir / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
+    with records.engine(settings).begin() as connection:
+        connection.execute(
+            records.audit_log.insert().values(
+                at=entry.when, who=entry.who, action=entry.action, document=entry.document
+            )
+        )
     return entry
 
 
-def read(data_dir: Path) -> list[AuditEntry]:
-    """Every entry, oldest first (lines that are not valid entries are skipped)."""
-    path = data_dir / AUDIT_FILE
-    if not path.exists():
-        return []
-    entries: list[AuditEntry] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(AuditEntry(**json.loads(line)))
-        except (ValueError, TypeError):
-            continue
-    return entries
+def read(settings: Settings) -> list[AuditEntry]:
+    """Every entry, oldest first."""
+    table = records.audit_log
+    query = sa.select(table.c.at, table.c.who, table.c.action, table.c.document).order_by(
+        table.c.id
+    )
+    with records.engine(settings).connect() as connection:
+        return [AuditEntry(*row) for row in connection.execute(query).all()]

@@ -1,6 +1,7 @@
 """What the corpus is missing: unanswered questions and 👎 feedback, anonymised.
 
-Unanswered questions are stored in ``<data_dir>/gaps.sqlite`` as text stripped of
+Unanswered questions are stored in Kelisim's database (:mod:`bot.curation.records`:
+the SQLite file, or PostgreSQL shared by every worker) as text stripped of
 personal data, with the language and the day: no user id, no chat id, no time of
 day. Entries older than ``settings.retention_days`` are purged whenever a new one
 is stored.
@@ -12,32 +13,18 @@ stripped the same way) and lists them with the rest.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
+import sqlalchemy as sa
+
+from bot.curation import records
 from bot.curation.pii import strip_personal_data
-from bot.curation.storage import connect
 from bot.models import Decision, Question, Reply
 from bot.settings import Settings, get_settings
 
-GAPS_FILE = "gaps.sqlite"
 NO_ANSWER, FEEDBACK = "no_answer", "feedback"
 _MAX_CHARS = 1000
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS gaps (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    day TEXT NOT NULL,
-    lang TEXT NOT NULL,
-    question TEXT NOT NULL,
-    reply TEXT NOT NULL DEFAULT '',
-    reason TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS gaps_day ON gaps (day);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +39,21 @@ class GapEntry:
     reason: str = ""
 
 
-def _connect(data_dir: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-    return connect(data_dir / GAPS_FILE, _SCHEMA)
-
-
 def _store(settings: Settings, entry: GapEntry) -> None:
     cutoff = entry.day - dt.timedelta(days=settings.retention_days)
-    with _connect(settings.data_dir) as conn:
-        conn.execute(
-            "INSERT INTO gaps (kind, day, lang, question, reply, reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                entry.kind,
-                entry.day.isoformat(),
-                entry.lang,
-                entry.question,
-                entry.reply,
-                entry.reason,
-            ),
+    table = records.gaps
+    with records.engine(settings).begin() as connection:
+        connection.execute(
+            table.insert().values(
+                kind=entry.kind,
+                day=entry.day.isoformat(),
+                lang=entry.lang,
+                question=entry.question,
+                reply=entry.reply,
+                reason=entry.reason,
+            )
         )
-        conn.execute("DELETE FROM gaps WHERE day < ?", (cutoff.isoformat(),))
+        connection.execute(table.delete().where(table.c.day < cutoff.isoformat()))
 
 
 def _clean(text: str) -> str:
@@ -118,16 +101,18 @@ def record_feedback(
     )
 
 
-def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]:
+def load_gaps(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
     """Stored entries (oldest first), optionally only those from ``since`` on."""
-    if not (data_dir / GAPS_FILE).exists():
-        return []
-    with _connect(data_dir) as conn:
-        rows = conn.execute(
-            "SELECT kind, day, lang, question, reply, reason FROM gaps WHERE day >= ? "
-            "ORDER BY day, id",
-            ((since or dt.date.min).isoformat(),),
-        ).fetchall()
+    table = records.gaps
+    query = (
+        sa.select(
+            table.c.kind, table.c.day, table.c.lang, table.c.question, table.c.reply, table.c.reason
+        )
+        .where(table.c.day >= (since or dt.date.min).isoformat())
+        .order_by(table.c.day, table.c.id)
+    )
+    with records.engine(settings).connect() as connection:
+        rows = connection.execute(query).all()
     return [
         GapEntry(kind, dt.date.fromisoformat(day), lang, q, r, why)
         for kind, day, lang, q, r, why in rows
@@ -136,16 +121,9 @@ def load_gaps(data_dir: Path, *, since: dt.date | None = None) -> list[GapEntry]
 
 def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
     """The Telegram bot's 👎 cases (oldest first), anonymised like every other entry."""
-    from bot.telegram.store import DB_NAME, Store
+    from bot.telegram.store import Store
 
-    path = settings.data_dir / DB_NAME
-    if settings.database_url is None and not path.exists():
-        return []
-    store = Store.open(settings)
-    try:
-        cases = store.cases("down")
-    finally:
-        store.close()
+    cases = Store.open(settings).cases("down")
     entries = []
     for case in reversed(cases):
         day = dt.datetime.fromtimestamp(case.created_at, dt.UTC).date()
@@ -167,5 +145,5 @@ def telegram_feedback(settings: Settings, *, since: dt.date | None = None) -> li
 
 def load_all(settings: Settings, *, since: dt.date | None = None) -> list[GapEntry]:
     """Unanswered questions and 👎 feedback from every front end, oldest first."""
-    entries = load_gaps(settings.data_dir, since=since) + telegram_feedback(settings, since=since)
+    entries = load_gaps(settings, since=since) + telegram_feedback(settings, since=since)
     return sorted(entries, key=lambda e: e.day)

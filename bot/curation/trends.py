@@ -1,4 +1,4 @@
-"""Anonymous usage counters for trend reports (``<data_dir>/trends.sqlite``).
+"""Anonymous usage counters for trend reports, in Kelisim's database.
 
 Only ``(ISO week, decision, category, topic, language) → count`` is kept: no
 text, no ids, no time finer than the week.
@@ -7,38 +7,29 @@ text, no ids, no time finer than the week.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import datetime as dt
-import sqlite3
+import logging
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.curation.storage import connect
+import sqlalchemy as sa
+
+from bot.curation import records
+from bot.database import unavailable
 from bot.models import Question, Reply
 from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.posts.checker import PostCheck
 
-TRENDS_FILE = "trends.sqlite"
+log = logging.getLogger(__name__)
+
 NONE = "-"
 # Checked posts are counted as decision CHECK, one row per technique named.
 CHECK, NEUTRAL = "check", "neutral"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS counts (
-    week TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    category TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    language TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (week, decision, category, topic, language)
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +50,8 @@ def iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _connect(data_dir: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-    return connect(data_dir / TRENDS_FILE, _SCHEMA)
-
-
 def add(
-    data_dir: Path,
+    settings: Settings,
     *,
     week: str,
     decision: str,
@@ -74,18 +61,28 @@ def add(
     n: int = 1,
 ) -> None:
     """Add ``n`` to one counter."""
-    with _connect(data_dir) as conn:
-        conn.execute(
-            "INSERT INTO counts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-            "(week, decision, category, topic, language) DO UPDATE SET n = n + excluded.n",
-            (week, decision, category or NONE, topic or NONE, language, n),
-        )
+    with records.engine(settings).begin() as connection:
+        records.add_counts(connection, [_row(week, decision, category, topic, language, n)])
+
+
+def _row(
+    week: str, decision: str, category: str, topic: str, language: str, n: int
+) -> dict[str, object]:
+    return {
+        "week": week,
+        "decision": decision,
+        "category": category or NONE,
+        "topic": topic or NONE,
+        "language": language,
+        "n": n,
+    }
 
 
 # Counters are kept in memory and written at most every FLUSH_SECONDS (and at
-# exit): a database write per answer would cost more than answering.
+# exit), all in one transaction: a database write per answer would cost more
+# than answering.
 FLUSH_SECONDS = 10.0
-_Key = tuple[Path, str, str, str, str, str]
+_Key = tuple[sa.Engine, str, str, str, str, str]
 _pending: Counter[_Key] = Counter()
 _pending_lock = threading.Lock()
 _last_flush = time.monotonic()
@@ -98,16 +95,16 @@ def flush() -> None:
         items = list(_pending.items())
         _pending.clear()
         _last_flush = time.monotonic()
-    for (data_dir, week, decision, category, topic, language), n in items:
-        add(
-            data_dir,
-            week=week,
-            decision=decision,
-            category=category,
-            topic=topic,
-            language=language,
-            n=n,
-        )
+    by_engine: dict[sa.Engine, list[dict[str, object]]] = {}
+    for (engine, week, decision, category, topic, language), n in items:
+        by_engine.setdefault(engine, []).append(_row(week, decision, category, topic, language, n))
+    for engine, rows in by_engine.items():
+        try:
+            with engine.begin() as connection:
+                records.add_counts(connection, rows)
+        except sa.exc.DBAPIError as exc:
+            # Counters are statistics: losing ten seconds of them must not cost an answer.
+            log.warning("trend counters not written: %s", unavailable(engine, exc))
 
 
 atexit.register(flush)
@@ -130,7 +127,7 @@ def record_event(question: Question, reply: Reply, *, settings: Settings | None 
     s = settings or get_settings()
     week = iso_week(dt.datetime.now(dt.UTC).date())
     category, topic = reply.category or NONE, reply.topic or NONE
-    _count([(s.data_dir, week, reply.decision.value, category, topic, reply.language)])
+    _count([(records.engine(s), week, reply.decision.value, category, topic, reply.language)])
 
 
 def record_check(result: PostCheck, *, settings: Settings | None = None) -> None:
@@ -142,19 +139,18 @@ def record_check(result: PostCheck, *, settings: Settings | None = None) -> None
     s = settings or get_settings()
     week = iso_week(dt.datetime.now(dt.UTC).date())
     names = result.techniques or (NEUTRAL,)
-    _count([(s.data_dir, week, CHECK, tid, NONE, result.language) for tid in names])
+    engine = records.engine(s)
+    _count([(engine, week, CHECK, tid, NONE, result.language) for tid in names])
 
 
-def load_counts(data_dir: Path, *, since: dt.date | None = None) -> list[Count]:
+def load_counts(settings: Settings, *, since: dt.date | None = None) -> list[Count]:
     """Every counter from the week of ``since`` on."""
     flush()
-    if not (data_dir / TRENDS_FILE).exists():
-        return []
-    first = iso_week(since) if since else ""
-    with _connect(data_dir) as conn:
-        rows = conn.execute(
-            "SELECT week, decision, category, topic, language, n FROM counts "
-            "WHERE week >= ? ORDER BY week",
-            (first,),
-        ).fetchall()
-    return [Count(*row) for row in rows]
+    table = records.trend_counts
+    query = (
+        sa.select(table)
+        .where(table.c.week >= (iso_week(since) if since else ""))
+        .order_by(table.c.week, *table.primary_key.columns)
+    )
+    with records.engine(settings).connect() as connection:
+        return [Count(*row) for row in connection.execute(query).all()]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import threading
 import time
 from collections import defaultdict
@@ -31,9 +30,9 @@ from typing import Any
 
 import chromadb
 import numpy as np
-from langchain_chroma import Chroma
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.engine import lexical as lexical_model
+from bot.engine.lexical import LexicalModel
 from bot.errors import IndexNotReadyError, IndexUnavailableError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -41,7 +40,7 @@ from bot.models import LANGS, Lang, Source
 
 log = logging.getLogger(__name__)
 
-Lexical = dict[Lang, tuple[TfidfVectorizer, Any]]
+Lexical = dict[Lang, LexicalModel]
 
 RELOAD_CHECK_SECONDS = 3.0
 # How much the phrasing match counts against the answer-text match, and how much
@@ -93,9 +92,7 @@ class _Snapshot:
     lexical: Lexical = field(default_factory=dict)
 
 
-def _lexical(
-    snap: _Snapshot, phrasings: list[str | None], metas: list[Any]
-) -> dict[Lang, tuple[TfidfVectorizer, Any]]:
+def _lexical(snap: _Snapshot, phrasings: list[str | None], metas: list[Any]) -> Lexical:
     """Per language, a character n-gram TF-IDF matrix with one row per unit id."""
     words: dict[Lang, list[list[str]]] = {lg: [[] for _ in snap.ids] for lg in LANGS}
     index = {uid: n for n, uid in enumerate(snap.ids)}
@@ -104,12 +101,11 @@ def _lexical(
     for text, meta in zip(phrasings, metas, strict=False):
         if text and meta and str(meta["unit_id"]) in index and meta["lang"] in words:
             words[meta["lang"]][index[str(meta["unit_id"])]].append(text)
-    out: dict[Lang, tuple[TfidfVectorizer, Any]] = {}
+    out: Lexical = {}
     for lang, docs in words.items():
         joined = [" ".join(d) for d in docs]
         if any(joined):
-            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-            out[lang] = (vectorizer, vectorizer.fit_transform(joined))
+            out[lang] = lexical_model.fit(joined)
     return out
 
 
@@ -156,20 +152,20 @@ class Retriever:
         self._checked = 0.0
 
     # -- loading -------------------------------------------------------------
-    def _collection(self, name: str) -> Chroma:
-        return Chroma(
-            collection_name=name,
-            embedding_function=self._embeddings,
-            client=self._client,
-            create_collection_if_not_exists=False,
-        )
+    def _collection(self, name: str) -> chromadb.Collection:
+        # Read with chromadb itself: the build writes through langchain's Chroma store,
+        # but importing langchain here would double the start-up time of `kelisim ask`.
+        return self._client.get_collection(name)
 
     def _load(self, generation: store.Generation) -> _Snapshot:
-        got = self._collection(generation.units).get(include=["metadatas", "embeddings"])
+        got: dict[str, Any] = dict(
+            self._collection(generation.units).get(include=["metadatas", "embeddings"])
+        )
         texts: dict[tuple[str, Lang], UnitText] = {}
         vectors: dict[Lang, list[tuple[str, np.ndarray]]] = defaultdict(list)
         embs = got.get("embeddings")
-        for meta, vec in zip(got["metadatas"], embs if embs is not None else [], strict=False):
+        metas: list[Any] = got.get("metadatas") or []
+        for meta, vec in zip(metas, embs if embs is not None else [], strict=False):
             lang: Lang = meta["lang"]
             unit = UnitText(
                 unit_id=str(meta["unit_id"]),
@@ -192,8 +188,10 @@ class Retriever:
             rows.sort(key=lambda r: r[0])
             snap.unit_vectors[lang] = np.vstack([v for _, v in rows])
             snap.unit_rows[lang] = np.array([index[uid] for uid, _ in rows])
-        phr = self._collection(generation.phrasings).get(
-            include=["documents", "metadatas", "embeddings"]
+        phr: dict[str, Any] = dict(
+            self._collection(generation.phrasings).get(
+                include=["documents", "metadatas", "embeddings"]
+            )
         )
         p_embs = phr.get("embeddings")
         if p_embs is not None and len(p_embs):
@@ -221,22 +219,18 @@ class Retriever:
         """
         if self._cache_dir is None:
             return fit()
-        path = self._cache_dir / f"lexical-{generation.units}-{generation.fingerprint[:16]}.pkl"
+        path = self._cache_dir / f"lexical-{generation.units}-{generation.fingerprint[:16]}.npz"
         try:
-            with path.open("rb") as f:
-                cached = pickle.load(f)
-            if isinstance(cached, dict):
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return lexical_model.load(path)
+        except (OSError, ValueError):
             pass  # missing or damaged: fitted again below
         model = fit()
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
-            for old in self._cache_dir.glob("lexical-*.pkl"):
+            for old in self._cache_dir.glob("lexical-*"):
                 old.unlink(missing_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+            lexical_model.save(model, tmp)
             tmp.replace(path)
         except OSError as exc:
             log.info("lexical model not cached (%s)", exc)
@@ -323,8 +317,7 @@ class Retriever:
                 text[rows] = sims[missing]
         lexical = np.zeros(n, dtype=np.float32)
         if query_text and lang in snap.lexical:
-            vectorizer, matrix = snap.lexical[lang]
-            lexical = (matrix @ vectorizer.transform([query_text]).T).toarray().ravel()
+            lexical = snap.lexical[lang].scores(query_text)
         score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
         rounded = np.round(score.astype(np.float64), _DECIMALS)
         order = sorted(range(n), key=lambda i: (-rounded[i], snap.ids[i]))[:k]

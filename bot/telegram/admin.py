@@ -161,7 +161,7 @@ def _admin(
 
 
 def _record(services: Services, user: User, action: str, document: str = "") -> None:
-    audit.record(services.settings.data_dir, action, document, who=services.actor(user))
+    audit.record(services.settings, action, document, who=services.actor(user))
 
 
 def _problem_lines(problems: list[Problem]) -> list[str]:

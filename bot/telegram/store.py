@@ -1,4 +1,4 @@
-"""What the bot keeps: an SQLite file under the data directory, or PostgreSQL.
+"""What the bot keeps, in Kelisim's database (:mod:`bot.database`): SQLite or PostgreSQL.
 
 Users are known only by a salted HMAC-SHA256 of their Telegram id, with their
 language, last-seen time and finished lessons. No message text is stored, except
@@ -22,12 +22,11 @@ from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 
-from bot.database import make_engine, upgrade
+from bot.database import engine_for, make_engine, upgrade
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
 from bot.settings import Settings
 
-DB_NAME = "telegram.sqlite3"
 SALT_NAME = "telegram_user_salt"
 DAY = 86_400
 # ``touch`` writes a user's last-seen time at most this often.
@@ -117,21 +116,26 @@ class FeedbackCase:
 class Store:
     """The bot's records, on SQLite or PostgreSQL. Every call is one short transaction."""
 
-    def __init__(self, target: Path | str) -> None:
+    def __init__(self, target: Path | str | sa.Engine) -> None:
         self.target = target
-        self._engine = make_engine(target)
-        upgrade(self._engine)
+        # An engine handed in is shared with the rest of the process: not ours to close.
+        self._owned = not isinstance(target, sa.Engine)
+        if isinstance(target, sa.Engine):
+            self._engine = target
+        else:
+            self._engine = make_engine(target)
+            upgrade(self._engine)
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._seen: dict[str, int] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
         """The configured database: ``KELISIM_DATABASE_URL``, else the SQLite file."""
-        url = settings.database_url.get_secret_value() if settings.database_url else ""
-        return cls(url or settings.data_dir / DB_NAME)
+        return cls(engine_for(settings))
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._owned:
+            self._engine.dispose()
 
     def ping(self) -> None:
         """Raise if the database cannot be reached (for readiness checks)."""

@@ -41,6 +41,7 @@ def cli_app() -> typer.Typer:
     app.command("publish")(kb_curation.publish)
     app.command("unpublish")(kb_curation.unpublish)
     app.command("gaps")(kb_curation.gaps)
+    app.command("audit")(kb_curation.audit_log)
     app.command("validate")(kb.validate)
     app.add_typer(report.app, name="report")
     return app

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sqlite3
 
 import pytest
+import sqlalchemy as sa
 from conftest import Invoke
 
 from bot.cli import kb_curation
-from bot.curation.gaps import GAPS_FILE, load_gaps, record_feedback, record_gap
+from bot.curation import records
+from bot.curation.gaps import load_gaps, record_feedback, record_gap
 from bot.curation.pii import strip_personal_data
 from bot.engine import Engine
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -50,14 +51,13 @@ def test_record_gap_only_for_uncovered(cur_settings: Settings) -> None:
     assert not record_gap(question, _reply(Decision.CRISIS, "self_harm"), settings=cur_settings)
     off = cur_settings.model_copy(update={"record_gaps": False})
     assert not record_gap(question, _reply(Decision.NO_ANSWER, "uncovered"), settings=off)
-    assert not (cur_settings.data_dir / GAPS_FILE).exists()
+    assert load_gaps(cur_settings) == []
     assert record_gap(question, _reply(Decision.NO_ANSWER, "uncovered"), settings=cur_settings)
-    [entry] = load_gaps(cur_settings.data_dir)
+    [entry] = load_gaps(cur_settings)
     today = dt.datetime.now(dt.UTC).date()
     assert (entry.kind, entry.lang, entry.day) == ("no_answer", "ru", today)
     assert entry.question == "Меня зовут [name]. Можно ли носить никаб в колледже? [phone]"
-    with sqlite3.connect(cur_settings.data_dir / GAPS_FILE) as conn:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(gaps)")]
+    columns = [c["name"] for c in sa.inspect(records.engine(cur_settings)).get_columns("gaps")]
     assert columns == ["id", "kind", "day", "lang", "question", "reply", "reason"]
 
 
@@ -69,18 +69,20 @@ def test_feedback_and_retention(cur_settings: Settings) -> None:
         "en",
         settings=cur_settings,
     )
-    with sqlite3.connect(cur_settings.data_dir / GAPS_FILE) as conn:
+    with records.engine(cur_settings).begin() as conn:
         conn.execute(
-            "INSERT INTO gaps (kind, day, lang, question) VALUES "
-            "('no_answer', '2000-01-01', 'en', 'old')"
+            sa.text(
+                "INSERT INTO gaps (kind, day, lang, question) VALUES "
+                "('no_answer', '2000-01-01', 'en', 'old')"
+            )
         )
     record_feedback("again", "", "", "en", settings=cur_settings)
-    entries = load_gaps(cur_settings.data_dir)
+    entries = load_gaps(cur_settings)
     assert [(e.kind, e.question, e.reply, e.reason) for e in entries] == [
         ("feedback", "Write to me at [email]: what is jihad?", "Jihad means…", "too vague"),
         ("feedback", "again", "", ""),
     ]
-    assert load_gaps(cur_settings.data_dir, since=dt.date.today() + dt.timedelta(days=2)) == []
+    assert load_gaps(cur_settings, since=dt.date.today() + dt.timedelta(days=2)) == []
 
 
 def test_engine_listener_records_an_uncovered_question(
@@ -90,11 +92,11 @@ def test_engine_listener_records_an_uncovered_question(
     local.listeners.append(functools.partial(record_gap, settings=cur_settings))
     reply = local.answer(Question("What does Buddhism teach about reincarnation?", lang="en"))
     assert (reply.decision, reply.category) == (Decision.NO_ANSWER, "uncovered")
-    assert [e.question for e in load_gaps(cur_settings.data_dir)] == [
+    assert [e.question for e in load_gaps(cur_settings)] == [
         "What does Buddhism teach about reincarnation?"
     ]
     assert local.answer(Question("What is a secular state?", lang="en")).decision is Decision.ANSWER
-    assert len(load_gaps(cur_settings.data_dir)) == 1
+    assert len(load_gaps(cur_settings)) == 1
 
 
 def test_gaps_command_groups_similar_questions(

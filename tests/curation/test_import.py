@@ -89,7 +89,7 @@ def test_pdf_with_title_metadata(invoke: Invoke, cur_settings: Settings, tmp_pat
         ("sources[1].url", "warning"),
         ("body", "warning"),
     ]
-    assert [(e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
+    assert [(e.action, e.document) for e in audit.read(cur_settings)] == [
         ("import", "secular-state-basics-en")
     ]
 
@@ -166,7 +166,7 @@ def test_unreadable_file_is_reported_and_nothing_is_left(
         str(p.relative_to(cur_settings.corpus_dir)) for p in cur_settings.corpus_dir.rglob("*")
     )
     assert written == ["good-one", "good-one/en.md"]
-    assert [e.document for e in audit.read(cur_settings.data_dir)] == ["good-one-en"]
+    assert [e.document for e in audit.read(cur_settings)] == ["good-one-en"]
 
 
 def test_import_never_overwrites(invoke: Invoke, cur_settings: Settings, tmp_path: Path) -> None:

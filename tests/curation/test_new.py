@@ -53,7 +53,7 @@ def test_new_scaffolds_a_draft(
     assert all(p.severity == "warning" for p in problems)
     todos = {p.field for p in problems if "TODO" in p.message}
     assert todos == {"sources[1].title", "sources[1].url", "body"}
-    assert [(e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
+    assert [(e.action, e.document) for e in audit.read(cur_settings)] == [
         ("new", f"hijab-school-{lang}")
     ]
 
@@ -84,7 +84,7 @@ def test_new_refuses_to_overwrite(invoke: Invoke, cur_settings: Settings) -> Non
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert path.read_text(encoding="utf-8") == before
-    assert len(audit.read(cur_settings.data_dir)) == 1
+    assert len(audit.read(cur_settings)) == 1
 
 
 def test_new_rejects_bad_input(invoke: Invoke, cur_settings: Settings) -> None:

@@ -57,7 +57,7 @@ def test_publish_edits_only_status_lines(invoke: Invoke, cur_settings: Settings)
         if a != b
     ]
     assert [b for _, b in changed] == ['reviewed_by: "Ержан Сейітов"', f"reviewed_at: {today}"]
-    assert [(e.who, e.action, e.document) for e in audit.read(cur_settings.data_dir)] == [
+    assert [(e.who, e.action, e.document) for e in audit.read(cur_settings)] == [
         *(("Dana", "unpublish", f"secular-state-{lang}") for lang in ("en", "kk", "ru")),
         *(("Ержан Сейітов", "publish", f"secular-state-{lang}") for lang in ("en", "kk", "ru")),
     ]
@@ -74,7 +74,7 @@ def test_publish_refuses_an_invalid_document(invoke: Invoke, cur_settings: Setti
     assert "cannot be published until these are fixed" in out
     assert "sources[1].url: is still a TODO" in out and "body: still has a TODO" in out
     assert path.read_text(encoding="utf-8") == before
-    assert [e.action for e in audit.read(cur_settings.data_dir)] == ["new"]
+    assert [e.action for e in audit.read(cur_settings)] == ["new"]
     with pytest.raises(PublishError) as info:
         publish(cur_settings.corpus_dir, "hijab-en", "Dana")
     assert all(p.path == path for p in info.value.problems)
@@ -88,7 +88,7 @@ def test_unknown_id_and_missing_reviewer(invoke: Invoke, cur_settings: Settings)
     assert result.exit_code == 1 and "--reviewer must name" in result.output
     result = invoke("unpublish", "no-such-doc")
     assert result.exit_code == 1 and "kelisim kb list" in result.output
-    assert audit.read(cur_settings.data_dir) == []
+    assert audit.read(cur_settings) == []
 
 
 def _cited(engine: Engine, question: str) -> set[str]:

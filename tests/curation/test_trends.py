@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
+import sqlalchemy as sa
 from conftest import Invoke
 
-from bot.curation import trends
+from bot.curation import records, trends
+from bot.database import DB_NAME
 from bot.models import Decision, Question, Reply
 from bot.posts.checker import PostCheck
 from bot.settings import Settings
@@ -23,14 +24,15 @@ def test_record_event_keeps_only_counters(cur_settings: Settings) -> None:
         Question("x"), Reply(Decision.NO_ANSWER, "uncovered", "ru", "…"), settings=cur_settings
     )
     week = trends.iso_week(dt.datetime.now(dt.UTC).date())
-    assert set(trends.load_counts(cur_settings.data_dir)) == {
+    assert set(trends.load_counts(cur_settings)) == {
         trends.Count(week, "answer", "religion", "secular-state", "kk", 3),
         trends.Count(week, "no_answer", "uncovered", "-", "ru", 1),
     }
-    raw = (cur_settings.data_dir / trends.TRENDS_FILE).read_bytes()
-    assert "Дана".encode() not in raw and b"7011234567" not in raw and b"secret" not in raw
-    with sqlite3.connect(cur_settings.data_dir / trends.TRENDS_FILE) as conn:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(counts)")]
+    files = [p for p in cur_settings.data_dir.iterdir() if p.name.startswith(DB_NAME)]
+    raw = b"".join(p.read_bytes() for p in files)
+    assert raw and "Дана".encode() not in raw and b"7011234567" not in raw and b"secret" not in raw
+    engine = records.engine(cur_settings)
+    columns = [c["name"] for c in sa.inspect(engine).get_columns("trend_counts")]
     assert columns == ["week", "decision", "category", "topic", "language", "n"]
 
 
@@ -42,7 +44,7 @@ def test_iso_week() -> None:
 def _seed(settings: Settings) -> None:
     def add(week: str, decision: str, category: str, topic: str, lang: str, n: int) -> None:
         trends.add(
-            settings.data_dir,
+            settings,
             week=week,
             decision=decision,
             category=category,
@@ -116,7 +118,7 @@ def test_a_checked_post_counts_its_techniques_not_its_text(cur_settings: Setting
     trends.record_check(result, settings=cur_settings)
     trends.record_check(PostCheck("neutral", (), "kk", "x", "x"), settings=cur_settings)
     week = trends.iso_week(dt.datetime.now(dt.UTC).date())
-    assert set(trends.load_counts(cur_settings.data_dir)) == {
+    assert set(trends.load_counts(cur_settings)) == {
         trends.Count(week, "check", "secrecy-isolation", "-", "ru", 1),
         trends.Count(week, "check", "call-to-act", "-", "ru", 1),
         trends.Count(week, "check", "neutral", "-", "kk", 1),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
+import httpx
 import pytest
 
 from bot.engine import Engine
@@ -16,10 +22,11 @@ from bot.knowledge.index import build_index
 from bot.models import Decision, Question
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import make_settings
-from tests.servers import free_port, serving
+from tests.servers import free_port, serving, wait_for
 
 CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
 GROUPS = ("secular-state", "jihad-meaning")
+SECULAR = "What does it mean that Kazakhstan is a secular state?"
 
 
 @pytest.fixture()
@@ -199,3 +206,77 @@ def test_half_built_generations_left_by_a_killed_build_are_removed(
     assert report.status == "unchanged"
     names = [n for n in store.collection_names(client) if n.startswith(store.PREFIX)]
     assert sorted(names) == sorted(report.generation.collections)  # type: ignore[union-attr]
+
+
+def _kelisim(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_workers_on_a_chroma_server_pick_up_a_build_run_elsewhere(
+    tmp_path: Path, small_corpus: Path, chroma_server: str
+) -> None:
+    """Three processes, as on three machines: a serving worker, and two `kb build` runs
+    with data folders of their own. The worker answers from each good generation without
+    a restart; a build that fails leaves it on the last good one."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KELISIM_")}
+    cache = PROJECT_ROOT / "data" / "cache"
+
+    def machine(name: str, corpus: Path) -> dict[str, str]:
+        data = tmp_path / name
+        if cache.is_dir():  # embeddings already computed: the test need not wait for them
+            shutil.copytree(cache, data / "cache")
+        return {
+            **base,
+            "KELISIM_DATA_DIR": str(data),
+            "KELISIM_CORPUS_DIR": str(corpus),
+            "KELISIM_CHROMA_URL": chroma_server,
+            "KELISIM_USER_ID_SALT_FILE": str(tmp_path / f"{name}-salt"),
+        }
+
+    built = _kelisim("kb", "build", env=machine("builder1", small_corpus), cwd=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    port = free_port()
+    worker = machine("worker", tmp_path / "no-corpus-here")
+    command = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+
+    def topic() -> str | None:
+        body = {"model": "kelisim", "messages": [{"role": "user", "content": SECULAR}]}
+        answer = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
+        return cast(str | None, answer["kelisim"]["topic"])
+
+    proc = subprocess.Popen(
+        command, env=worker, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(f"{url}/healthz", "kelisim serve", 180)
+        assert topic() == "secular-state"
+
+        smaller = tmp_path / "smaller"
+        shutil.copytree(small_corpus, smaller)
+        shutil.rmtree(smaller / "secular-state")
+        built = _kelisim("kb", "build", env=machine("builder2", smaller), cwd=tmp_path)
+        assert built.returncode == 0, built.stdout + built.stderr
+        deadline = time.monotonic() + 60
+        while topic() == "secular-state":
+            assert time.monotonic() < deadline, "the worker kept serving the old generation"
+            time.sleep(0.5)
+
+        broken = tmp_path / "broken"
+        shutil.copytree(small_corpus, broken)
+        (broken / "secular-state" / "en.md").write_text("no front matter", encoding="utf-8")
+        failed = _kelisim("kb", "build", env=machine("builder3", broken), cwd=tmp_path)
+        assert failed.returncode != 0 and "Traceback" not in failed.stderr
+        time.sleep(4)  # longer than a worker waits between looks at the server
+        assert topic() != "secular-state"
+        assert httpx.get(f"{url}/healthz", timeout=10).json()["checks"]["index"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -13,6 +13,7 @@ bot-wide flood limit must hold across both workers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import signal
 import subprocess
@@ -103,7 +104,7 @@ def test_two_workers_one_killed_every_message_answered_once_in_order(
     per_user = {u["id"]: [s for s in sent if s.chat_id == u["id"]] for u in users}
     repeats = []
     for uid, msgs in per_user.items():
-        for before, after in zip(msgs, msgs[1:], strict=False):
+        for before, after in itertools.pairwise(msgs):
             if before.text == after.text:
                 repeats.append((uid, killed_at[0] - before.sent_at, after.sent_at - killed_at[0]))
     # A repeat is the reply in flight at the kill: sent just before it, sent again after.

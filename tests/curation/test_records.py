@@ -1,0 +1,90 @@
+"""Curation's records on a real PostgreSQL server, shared by two machines.
+
+Two "workers" with data directories of their own point at one database: what
+either records (unanswered questions, trend counters, audit entries, 👎 cases)
+is what both list, and the retention purge works the same as on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.curation import audit, gaps, records, trends
+from bot.models import Decision, Question, Reply
+from bot.settings import Settings
+from bot.telegram.store import Store
+from tests.conftest import make_settings
+from tests.servers import postgres, postgres_bin
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    if postgres_bin() is None:
+        pytest.fail(
+            "PostgreSQL is not installed: run `make setup` as root or with sudo, or "
+            "`sudo apt-get install postgresql`",
+            pytrace=False,
+        )
+    with postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def workers(server: str, tmp_path: Path) -> tuple[Settings, Settings]:
+    engine = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://"))
+    name = f"c{time.monotonic_ns()}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    return (
+        make_settings(tmp_path / "a", database_url=url, retention_days=30),
+        make_settings(tmp_path / "b", database_url=url, retention_days=30),
+    )
+
+
+def test_two_workers_share_every_record(workers: tuple[Settings, Settings]) -> None:
+    a, b = workers
+    uncovered = Reply(Decision.NO_ANSWER, "uncovered", "kk", "…")
+    assert gaps.record_gap(Question("Зороастризм туралы айтшы"), uncovered, settings=a)
+    gaps.record_feedback("what is takfir?", "…", "too short", "en", settings=b)
+    Store.open(a).add_feedback(
+        "u1", "down", decision="answer", category="", lang="ru", question="что такое такфир?"
+    )
+    assert sorted(e.question for e in gaps.load_all(b)) == [
+        "what is takfir?",
+        "Зороастризм туралы айтшы",
+        "что такое такфир?",
+    ]
+
+    answer = Reply(Decision.ANSWER, "religion", "ru", "…", topic="jihad")
+    for settings in (a, b, b):
+        trends.record_event(Question("x"), answer, settings=settings)
+    week = trends.iso_week(dt.datetime.now(dt.UTC).date())
+    assert trends.load_counts(a) == [trends.Count(week, "answer", "religion", "jihad", "ru", 3)]
+
+    audit.record(a, "publish", "jihad-ru", who="x")
+    audit.record(b, "unpublish", "jihad-ru", who="y")
+    assert [(e.action, e.who) for e in audit.read(a)] == [("publish", "x"), ("unpublish", "y")]
+    # Nothing was written beside either worker: the database holds it all.
+    for settings in (a, b):
+        assert not settings.data_dir.exists() or not any(settings.data_dir.glob("*.sqlite*"))
+
+
+def test_retention_purge_on_postgresql(workers: tuple[Settings, Settings]) -> None:
+    a, _ = workers
+    old = (dt.date.today() - dt.timedelta(days=31)).isoformat()
+    with records.engine(a).begin() as connection:
+        connection.execute(
+            records.gaps.insert().values(
+                kind="no_answer", day=old, lang="en", question="old", reply="", reason=""
+            )
+        )
+    gaps.record_feedback("new", "", "", "en", settings=a)
+    assert [e.question for e in gaps.load_gaps(a)] == ["new"]
