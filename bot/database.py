@@ -17,18 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from bot.errors import ConfigurationError, DatabaseUnavailableError
 from bot.private import private_file, private_sqlite
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from bot.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration in bot/migrations (a test checks it is Alembic's head): a
+# database already there is used without importing Alembic, which a process start
+# would otherwise pay for every time.
+HEAD = "0003"
 DB_NAME = "kelisim.sqlite3"
 # The file's name before it held more than the Telegram bot's records.
 _OLD_DB_NAME = "telegram.sqlite3"
@@ -70,6 +72,8 @@ def engine_for(settings: Settings) -> sa.Engine:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -117,6 +121,10 @@ def unavailable(engine: sa.Engine, exc: Exception) -> DatabaseUnavailableError:
 
 def upgrade(engine: sa.Engine) -> None:
     """Apply every migration the database does not have yet (idempotent)."""
+    if revision(engine) == HEAD:
+        return
+    from alembic import command
+
     config = _alembic_config()
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start is enough
     try:
@@ -133,11 +141,16 @@ def revision(engine: sa.Engine) -> str | None:
     """The database's schema version (None: never migrated)."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return None
+            rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     except sa.exc.DBAPIError as exc:
         raise unavailable(engine, exc) from None
+    return str(rows[0][0]) if rows else None
 
 
 def head() -> str:
-    """The latest schema version this code knows."""
+    """The latest schema version this code knows (read from the migration scripts)."""
+    from alembic.script import ScriptDirectory
+
     return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import chromadb
 import numpy as np
 
+from bot import language
 from bot.engine.composer import compose
 from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
@@ -28,7 +29,7 @@ from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
 from bot.models import LANGS, Decision, Lang, Question, Reply, Source, Suggestion, Turn, Verdict
-from bot.safety.policy import MAX_EMBEDDED_CHARS, SafetyPolicy
+from bot.safety.policy import SafetyPolicy, embedded
 from bot.safety.screening import screen
 from bot.safety.wrappers import unwrap
 from bot.settings import Settings, get_settings
@@ -67,6 +68,7 @@ class Engine:
         self.embeddings = embeddings or get_embeddings(settings)
         self.client = client or store.make_client(settings)
         self.retriever = Retriever(self.client, self.embeddings, settings.data_dir / "cache")
+        language.use_cache(settings.data_dir / "cache")
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self.policy = SafetyPolicy.from_settings(settings, self.embeddings)
         self._generator = None
@@ -213,7 +215,7 @@ class Engine:
         written_in = detect(asked) if unwrapped.wrapped else detection
         cyrillic = written_in.cyrillic
         search_text = cyrillic or asked
-        vector = self.embeddings.query_vector(search_text[:MAX_EMBEDDED_CHARS])
+        vector = self.embeddings.query_vector(embedded(search_text))
         verdict = self.policy.decide(
             asked if not unwrapped.only_wrapper else clean.text,
             lang=lang,
@@ -373,7 +375,7 @@ class Engine:
         previous = next((t.content for t in reversed(question.history) if t.role == "user"), "")
         if not previous:
             return hits
-        joined = f"{previous} {text}"[:MAX_EMBEDDED_CHARS]
+        joined = embedded(f"{previous} {text}")
         combined = self.retriever.search(
             self.embeddings.query_vector(joined), lang, self.settings.top_k, joined
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
 
@@ -62,7 +63,7 @@ class Prompts:
 def _load_helplines(path: Path) -> list[Helpline]:
     if not path.exists():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     out = []
     for i, item in enumerate(data.get("helplines") or [], 1):
         if not item.get("number") or not item.get("source"):
@@ -88,7 +89,7 @@ def load_prompts(folder: Path) -> Prompts:
     for lang in LANGS:
         path = folder / f"{lang}.yaml"
         try:
-            texts[lang] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            texts[lang] = load_yaml(path) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     reference = set(texts["en"])

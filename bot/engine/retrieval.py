@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,10 +158,67 @@ class Retriever:
         # but importing langchain here would double the start-up time of `kelisim ask`.
         return self._client.get_collection(name)
 
-    def _load(self, generation: store.Generation) -> _Snapshot:
-        got: dict[str, Any] = dict(
-            self._collection(generation.units).get(include=["metadatas", "embeddings"])
+    def _fetch(self, generation: store.Generation) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The units and phrasings of ``generation``: from the cache, else from Chroma.
+
+        A generation never changes once published, so what a new process needs
+        from it is kept as arrays beside the lexical model and loaded with numpy
+        (reading every vector back from Chroma takes most of a second).
+        """
+        path = None
+        if self._cache_dir is not None:
+            path = self._cache_dir / f"index-{generation.units}-{generation.fingerprint[:16]}.npz"
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    units = {
+                        "metadatas": json.loads(str(stored["units_meta"])),
+                        "embeddings": stored["units_vecs"],
+                    }
+                    phrasings = {
+                        "metadatas": json.loads(str(stored["phr_meta"])),
+                        "documents": json.loads(str(stored["phr_docs"])),
+                        "embeddings": stored["phr_vecs"],
+                    }
+                return units, phrasings
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                pass  # missing or damaged: read from Chroma below
+        units = dict(self._collection(generation.units).get(include=["metadatas", "embeddings"]))
+        phrasings = dict(
+            self._collection(generation.phrasings).get(
+                include=["documents", "metadatas", "embeddings"]
+            )
         )
+        if path is not None:
+            self._keep(path, "index-", units, phrasings)
+        return units, phrasings
+
+    def _keep(
+        self, path: Path, prefix: str, units: dict[str, Any], phrasings: dict[str, Any]
+    ) -> None:
+        def vectors(got: dict[str, Any]) -> np.ndarray:
+            embs = got.get("embeddings")
+            return np.asarray(embs if embs is not None else [], dtype=np.float32)
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob(f"{prefix}*"):
+                old.unlink(missing_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                np.savez(
+                    handle,
+                    units_meta=np.array(json.dumps(units.get("metadatas") or [])),
+                    units_vecs=vectors(units),
+                    phr_meta=np.array(json.dumps(phrasings.get("metadatas") or [])),
+                    phr_docs=np.array(json.dumps(phrasings.get("documents") or [])),
+                    phr_vecs=vectors(phrasings),
+                )
+            tmp.replace(path)
+        except OSError as exc:
+            log.info("index generation not cached (%s)", exc)
+
+    def _load(self, generation: store.Generation) -> _Snapshot:
+        got, phr = self._fetch(generation)
         texts: dict[tuple[str, Lang], UnitText] = {}
         vectors: dict[Lang, list[tuple[str, np.ndarray]]] = defaultdict(list)
         embs = got.get("embeddings")
@@ -188,11 +246,6 @@ class Retriever:
             rows.sort(key=lambda r: r[0])
             snap.unit_vectors[lang] = np.vstack([v for _, v in rows])
             snap.unit_rows[lang] = np.array([index[uid] for uid, _ in rows])
-        phr: dict[str, Any] = dict(
-            self._collection(generation.phrasings).get(
-                include=["documents", "metadatas", "embeddings"]
-            )
-        )
         p_embs = phr.get("embeddings")
         if p_embs is not None and len(p_embs):
             keep = [n for n, m in enumerate(phr["metadatas"]) if str(m["unit_id"]) in index]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.evaluation.metrics import Metrics
 from bot.settings import PROJECT_ROOT
@@ -60,7 +61,7 @@ class Check:
 def load_scope(path: Path) -> tuple[str, ...]:
     """The dataset prefixes the gate judges (empty: the whole run)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     scope = data.get("gate_on") if isinstance(data, dict) else None
@@ -74,7 +75,7 @@ def load_scope(path: Path) -> tuple[str, ...]:
 def load_thresholds(path: Path, known: set[str]) -> list[Threshold]:
     """Read thresholds; an unknown metric or a bound that is not a number is an error."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     entries = data.get("thresholds") if isinstance(data, dict) else None

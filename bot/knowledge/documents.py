@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.knowledge.units import Unit, front_matter_lines, parse_units
 from bot.language import detect
 from bot.models import LANGS, Lang
@@ -425,7 +426,7 @@ def _translation_problems(docs: Sequence[Document]) -> Iterable[Problem]:
 def load_glossary(path: Path) -> list[dict[str, Any]]:
     """The terminology glossary (``knowledge_base/glossary.yaml``); empty if absent."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return []
     terms = data.get("terms") if isinstance(data, dict) else None

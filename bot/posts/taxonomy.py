@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
 from bot.safety.normalize import basic
@@ -73,7 +74,7 @@ def load_cues(safety_dir: Path) -> PostCues:
     """Read and check ``post-cues.yaml``: every technique, every language, valid patterns."""
     path = safety_dir / CUES_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     techniques = data.get("techniques") or {}

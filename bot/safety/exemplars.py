@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Decision
 
@@ -30,7 +31,7 @@ class Exemplar:
 
 def load_exemplars(path: Path) -> list[Exemplar]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     out = []

@@ -39,12 +39,27 @@ log = logging.getLogger(__name__)
 CONTEXT_CHARS = 300
 # Rule decisions that the classifier may make stricter (crisis or refuse).
 SOFT = (Decision.REDIRECT, Decision.OUT_OF_SCOPE, Decision.ANSWER)
-# The embedding model reads at most 512 tokens; longer text only costs time.
+# The embedding model reads at most 512 tokens; longer text only costs time
+# (a forwarded post is embedded up to this length, see bot.posts).
 MAX_EMBEDDED_CHARS = 2000
+# A message is classified and searched by its start and its end, where a request
+# is. e5's cost grows faster than the text (2,000 characters cost about fifty
+# short questions), so a long message must not be embedded whole; the rules still
+# read all of it. Almost every labelled message is shorter than this.
+MESSAGE_HEAD, MESSAGE_TAIL = 300, 100
 # De-obfuscated forms that are embedded and classified, at most, and how much of
 # each: an encoded request is short, and each form costs one more embedding.
-MAX_DECODED_FORMS = 3
-MAX_DECODED_CHARS = 400
+MAX_DECODED_FORMS = 2
+MAX_DECODED_CHARS = 200
+
+
+def embedded(text: str) -> str:
+    """What of a message is embedded: all of a short one, the start and end of a long one."""
+    if len(text) <= MESSAGE_HEAD + MESSAGE_TAIL:
+        return text
+    return f"{text[:MESSAGE_HEAD]} … {text[-MESSAGE_TAIL:]}"
+
+
 PRIORITY = {
     Decision.CRISIS: 0,
     Decision.REFUSE: 1,
@@ -173,8 +188,15 @@ class SafetyPolicy:
 
     def _rule_hits(self, forms: list[tuple[str, str]]) -> list[tuple[Rule, str]]:
         hits: list[tuple[Rule, str]] = []
+        plain = forms[0][1] if forms else ""
         for rule in self.input_rules:
+            # A sentence is part of the plain text: an unanchored rule whose conditions
+            # do not hold on all of it cannot match one sentence of it (keeps the
+            # policy linear in the length of a message).
+            by_sentence = rule.anchored or rule.holds(plain)
             for how, form in forms:
+                if how == "one sentence of the" and not by_sentence:
+                    continue
                 if rule.matches(form):
                     hits.append((rule, how))
                     break
@@ -212,20 +234,23 @@ class SafetyPolicy:
         if self.classifier is None:
             return None
         if vector is None and self.embeddings is not None:
-            vector = self.embeddings.query_vector(text[:MAX_EMBEDDED_CHARS])
+            vector = self.embeddings.query_vector(embedded(text))
         if context and self.embeddings is not None and len(text.split()) < 15:
             # A short follow-up means little alone: classify it with the previous question.
-            vector = self.embeddings.query_vector(f"{context} {text}"[:MAX_EMBEDDED_CHARS])
+            vector = self.embeddings.query_vector(embedded(f"{context} {text}"))
         if vector is None:
             return None
         best = self.classifier.predict(vector)
         # Decoded or de-obfuscated forms are classified too; the stricter decision wins.
         if self.embeddings is not None:
-            decoded = [
-                form
-                for how, form in forms[1:]
-                if how not in ("Latin-script Kazakh", "one sentence of the")
-            ]
+            plain = forms[0][1] if forms else ""
+            decoded = list(
+                dict.fromkeys(
+                    form
+                    for how, form in forms[1:]
+                    if how not in ("Latin-script Kazakh", "one sentence of the") and form != plain
+                )
+            )
             for form in decoded[:MAX_DECODED_FORMS]:
                 other = self.classifier.predict(
                     self.embeddings.query_vector(form[:MAX_DECODED_CHARS])

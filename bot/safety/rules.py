@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.models import Decision
 
@@ -27,9 +29,25 @@ class Rule:
     scope: Scope = "input"
 
     def matches(self, text: str) -> bool:
-        if not all(cond.search(text) for cond in self.conditions):
+        if not self.holds(text):
             return False
         return not (self.unless and self.unless.search(text))
+
+    def holds(self, text: str) -> bool:
+        """Every condition matches (``unless`` aside)."""
+        return all(cond.search(text) for cond in self.conditions)
+
+    @property
+    def anchored(self) -> bool:
+        """A condition is tied to the start or end of the text (``^``, ``$``, ``\\A``, ``\\Z``).
+
+        An unanchored rule can match a part of a text only where its conditions
+        hold on the whole text, which lets the policy skip trying it sentence by
+        sentence.
+        """
+        return any(
+            token in cond.pattern for cond in self.conditions for token in ("^", "$", "\\A", "\\Z")
+        )
 
 
 def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
@@ -40,9 +58,23 @@ def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
 
 
 def load_rules(path: Path) -> list[Rule]:
-    """Read and compile ``rules.yaml``; a bad pattern names its rule."""
+    """Read and compile ``rules.yaml``; a bad pattern names its rule.
+
+    Compiling the patterns takes a noticeable part of a start-up, and the input
+    policy and the output screening both need them: a file is compiled once per
+    process for as long as it does not change.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        stat = path.stat()
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
+    return list(_compiled(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
+    try:
+        data = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     sets: dict[str, list[str]] = data.get("sets") or {}
@@ -80,4 +112,4 @@ def load_rules(path: Path) -> list[Rule]:
                 raw.get("scope", "input"),
             )
         )
-    return rules
+    return tuple(rules)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from bot.datafiles import load_yaml
 from bot.errors import ConfigurationError
 from bot.models import LANGS, Lang
 
@@ -39,7 +40,7 @@ def load_texts(prompts_dir: Path) -> Texts:
     """Read and check ``<prompts_dir>/telegram.yaml``."""
     path = prompts_dir / FILE_NAME
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot be read: {exc}") from exc
     missing_langs = [lang for lang in LANGS if not isinstance(raw.get(lang), dict)]
