@@ -24,7 +24,7 @@ from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import clarify, no_answer, related_block, sources_block, templated
 from bot.engine.retrieval import Hit, Retriever, UnitText
-from bot.errors import GeneratorError
+from bot.errors import GeneratorError, KelisimError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
@@ -142,6 +142,8 @@ class Engine:
         for listener in self.listeners:
             try:
                 listener(question, reply)
+            except KelisimError as exc:  # e.g. the database is away: one line, no traceback
+                log.warning("reply listener failed: %s", exc)
             except Exception:  # a listener must never break answering
                 log.exception("reply listener failed")
         return reply
@@ -176,6 +178,8 @@ class Engine:
         for listener in self.check_listeners:
             try:
                 listener(result)
+            except KelisimError as exc:
+                log.warning("check listener failed: %s", exc)
             except Exception:  # a listener must never break checking
                 log.exception("check listener failed")
 

@@ -8,19 +8,22 @@ is what both list, and the retention purge works the same as on SQLite.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from bot.curation import audit, gaps, records, trends
+from bot.engine import Engine
 from bot.models import Decision, Question, Reply
 from bot.settings import Settings
 from bot.telegram.store import Store
 from tests.conftest import make_settings
-from tests.servers import postgres, postgres_bin
+from tests.servers import free_port, postgres, postgres_bin
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,18 @@ def test_retention_purge_on_postgresql(workers: tuple[Settings, Settings]) -> No
         )
     gaps.record_feedback("new", "", "", "en", settings=a)
     assert [e.question for e in gaps.load_gaps(a)] == ["new"]
+
+
+def test_answers_go_on_when_the_database_is_away(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unanswered questions and counters cannot be written: one warning, no traceback."""
+    away = SecretStr(f"postgresql://kelisim:s3cret@127.0.0.1:{free_port()}/nowhere")
+    local = engine.with_settings(database_url=away)
+    with caplog.at_level(logging.WARNING):
+        reply = local.answer(Question("What does Buddhism teach about reincarnation?", lang="en"))
+    assert (reply.decision, reply.category) == (Decision.NO_ANSWER, "uncovered")
+    warnings = [r for r in caplog.records if r.name == "bot.engine.core"]
+    assert warnings and all(r.exc_info is None for r in warnings)
+    assert "Cannot use the database at postgresql" in warnings[0].getMessage()
+    assert "s3cret" not in caplog.text
