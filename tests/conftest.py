@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.knowledge.embeddings import E5Embeddings, KelisimEmbeddings
 from bot.knowledge.index import build_index
 from bot.settings import PROJECT_ROOT, Settings
+from tests.servers import postgres, postgres_bin
 
 PROJECT_INDEX = PROJECT_ROOT / "data" / "index"
 
@@ -61,3 +62,16 @@ def settings(index_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings, embeddings: KelisimEmbeddings) -> Iterator[Engine]:
     yield Engine(settings, embeddings=embeddings)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL server for the whole run (fails with the install command)."""
+    if postgres_bin() is None:
+        pytest.fail(
+            "PostgreSQL is not installed: run `make setup` as root or with sudo, or "
+            "`sudo apt-get install postgresql`",
+            pytrace=False,
+        )
+    with postgres() as url:
+        yield url

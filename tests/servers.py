@@ -121,3 +121,15 @@ def redis_server() -> Iterator[str]:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server at ``server_url``; its URL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"))
+    name = f"t{time.monotonic_ns()}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

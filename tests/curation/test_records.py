@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from pydantic import SecretStr
 
 from bot.curation import audit, gaps, records, trends
@@ -23,29 +20,12 @@ from bot.models import Decision, Question, Reply
 from bot.settings import Settings
 from bot.telegram.store import Store
 from tests.conftest import make_settings
-from tests.servers import free_port, postgres, postgres_bin
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    if postgres_bin() is None:
-        pytest.fail(
-            "PostgreSQL is not installed: run `make setup` as root or with sudo, or "
-            "`sudo apt-get install postgresql`",
-            pytrace=False,
-        )
-    with postgres() as url:
-        yield url
+from tests.servers import free_port, fresh_database
 
 
 @pytest.fixture
-def workers(server: str, tmp_path: Path) -> tuple[Settings, Settings]:
-    engine = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://"))
-    name = f"c{time.monotonic_ns()}"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    url = server.rsplit("/", 1)[0] + f"/{name}"
+def workers(postgres_url: str, tmp_path: Path) -> tuple[Settings, Settings]:
+    url = fresh_database(postgres_url)
     return (
         make_settings(tmp_path / "a", database_url=url, retention_days=30),
         make_settings(tmp_path / "b", database_url=url, retention_days=30),

@@ -25,13 +25,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fake_bot_api import FakeBotAPI
 
 from bot.engine import Engine
 from bot.models import Question
 from bot.settings import Settings
-from tests.servers import postgres, postgres_bin, redis_server
+from tests.servers import fresh_database, postgres, postgres_bin, redis_server
 from tests.telegram.scale_harness import QUESTIONS, Proxy, play_telegram, worker
 
 USERS, PER_USER = 100, 5
@@ -49,11 +48,7 @@ def backends() -> Iterator[tuple[str, str]]:
             pytrace=False,
         )
     with postgres() as pg, redis_server() as redis_url:
-        engine = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("CREATE DATABASE kelisim"))
-        engine.dispose()
-        yield pg.rsplit("/", 1)[0] + "/kelisim", redis_url
+        yield fresh_database(pg), redis_url
 
 
 @contextmanager

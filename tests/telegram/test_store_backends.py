@@ -14,19 +14,7 @@ import sqlalchemy as sa
 
 from bot.database import HEAD, head, make_engine, revision, upgrade
 from bot.telegram.store import DAY, Store
-from tests.servers import free_port, postgres, postgres_bin
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    if postgres_bin() is None:
-        pytest.fail(
-            "PostgreSQL is not installed: run `make setup` as root or with sudo, or "
-            "`sudo apt-get install postgresql`",
-            pytrace=False,
-        )
-    with postgres() as url:
-        yield url
+from tests.servers import free_port, fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,13 +22,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         target: Path | str = tmp_path / "bot.sqlite3"
     else:
-        url = request.getfixturevalue("postgres_url")
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-        name = f"t{time.monotonic_ns()}"
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {name}"))
-        engine.dispose()
-        target = url.rsplit("/", 1)[0] + f"/{name}"
+        target = fresh_database(request.getfixturevalue("postgres_url"))
     s = Store(target)
     yield s
     s.close()
