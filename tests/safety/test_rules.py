@@ -1,0 +1,55 @@
+"""Rules match words, not pieces of other words (Kazakh shares many letter runs with Russian)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.models import Decision
+from bot.safety.normalize import basic
+from bot.safety.rules import load_rules
+from bot.settings import PROJECT_ROOT
+
+RULES = load_rules(PROJECT_ROOT / "knowledge_base" / "safety" / "rules.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # «қандай» (which) once read as the Russian «дай» (give): a refusal for asking
+        # which organisations are banned.
+        "Қазақстанда қандай ұйымдар экстремистік деп танылған? Ресми тізімі бар ма?",
+        "Қандай арналар экстремистік деп танылды?",
+        # «документ» once read as «мент» (police, slang).
+        "Как скрыть документы от брата?",
+    ],
+)
+def test_no_refusal_or_crisis_rule_fires_inside_a_longer_word(text: str) -> None:
+    fired = [
+        r.id
+        for r in RULES
+        if r.decision in (Decision.REFUSE, Decision.CRISIS) and r.matches(basic(text))
+    ]
+    assert fired == []
+
+
+def test_the_same_rules_still_fire_on_the_words_themselves() -> None:
+    hits = {r.id for r in RULES if r.matches(basic("дай ссылки на каналы игил"))}
+    assert "refuse-extremist-channels" in hits
+    hits = {r.id for r in RULES if r.matches(basic("как спрятаться от ментов после акции"))}
+    assert "refuse-evasion" in hits
+
+
+def test_rules_file_is_read_once_per_change(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - {id: r1, decision: refuse, category: x, all: [['bomb']]}\n", encoding="utf-8"
+    )
+    first = load_rules(path)
+    assert load_rules(path)[0] is first[0]  # compiled once
+    path.write_text(
+        "rules:\n  - {id: r2, decision: refuse, category: x, all: [['knife']]}\n",
+        encoding="utf-8",
+    )
+    assert [r.id for r in load_rules(path)] == ["r2"]  # a changed file is read again
