@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,9 @@ from bot.models import Decision
 Scope = Literal["input", "output", "both"]
 
 
+_ANCHORS = ("^", "$", "\\A", "\\Z")
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A rule fires when every condition matches and no ``unless`` pattern does."""
@@ -27,6 +30,15 @@ class Rule:
     conditions: tuple[re.Pattern[str], ...]
     unless: re.Pattern[str] | None
     scope: Scope = "input"
+    # A condition is tied to the start or end of the text (``^``, ``$``, ``\\A``, ``\\Z``;
+    # a ``^`` inside a character class counts too, which only costs time). An
+    # unanchored rule can match a part of a text only where its conditions hold on
+    # the whole text, which lets the policy skip trying it sentence by sentence.
+    anchored: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        anchored = any(t in c.pattern for c in self.conditions for t in _ANCHORS)
+        object.__setattr__(self, "anchored", anchored)
 
     def matches(self, text: str) -> bool:
         if not self.holds(text):
@@ -36,18 +48,6 @@ class Rule:
     def holds(self, text: str) -> bool:
         """Every condition matches (``unless`` aside)."""
         return all(cond.search(text) for cond in self.conditions)
-
-    @property
-    def anchored(self) -> bool:
-        """A condition is tied to the start or end of the text (``^``, ``$``, ``\\A``, ``\\Z``).
-
-        An unanchored rule can match a part of a text only where its conditions
-        hold on the whole text, which lets the policy skip trying it sentence by
-        sentence.
-        """
-        return any(
-            token in cond.pattern for cond in self.conditions for token in ("^", "$", "\\A", "\\Z")
-        )
 
 
 def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
