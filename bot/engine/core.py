@@ -45,6 +45,18 @@ RELATED = 3
 CLARIFY_MAX = 3
 # "Did you mean" lists units down to this far below the did-you-mean band.
 CLARIFY_SPREAD = 0.02
+# A reply quotes at most this many units; of a message's questions, this many are
+# searched alone.
+MAX_UNITS = 2
+MAX_PARTS = 4
+_PARTS = re.compile(r"(?<=[?!.…])\s+|\n+")
+# "…, and why…", "… и сколько…", "… және неге…": a second question joined to the first.
+_JOINED = re.compile(
+    r",?\s+(?:and|or|but|и|или|а|және|әрі|ал)\s+(?=(?:why|how|what|who|when|where|which|"
+    r"is|are|can|do|does|should|почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|"
+    r"можно|правда|неге|қалай|кім|қашан|қайда|қанша|не)\b)",
+    re.IGNORECASE,
+)
 
 Listener = Callable[[Question, Reply], object]
 CheckListener = Callable[["PostCheck"], object]
@@ -215,7 +227,7 @@ class Engine:
         # A prompt-injection wrapper is not part of the question: decide and search
         # on what it wraps (language is still detected on the whole message).
         unwrapped = unwrap(clean.text)
-        asked = unwrapped.text or clean.text
+        asked = self.policy.without_greeting(unwrapped.text or clean.text)
         written_in = detect(asked) if unwrapped.wrapped else detection
         cyrillic = written_in.cyrillic
         search_text = cyrillic or asked
@@ -233,11 +245,8 @@ class Engine:
             f"{', Latin-script Kazakh' if detection.kazakh_latin else ''})",
             *verdict.reasons,
         ]
-        if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
-            return self._templated(verdict, lang, notices, explanation)
-        # Units are matched in the language the question is written in and quoted in
-        # the reply language (they differ when the user forces one with ``--lang``).
-        return self._grounded(
+        grounded = partial(
+            self._grounded,
             question,
             search_text,
             vector,
@@ -246,8 +255,45 @@ class Engine:
             notices,
             explanation,
             on_draft,
+            # Units are matched in the language the question is written in and quoted
+            # in the reply language (they differ when the user forces one with ``--lang``).
             written_in.lang,
         )
+        if verdict.decision is Decision.REDIRECT and self._redirect_note(verdict, lang):
+            return self._redirect_with_answer(verdict, lang, notices, explanation, grounded)
+        if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
+            return self._templated(verdict, lang, notices, explanation)
+        return grounded()
+
+    def _redirect_note(self, verdict: Verdict, lang: Lang) -> str:
+        notes = self.prompts.value(lang, "redirect_with_answer_by_category") or {}
+        return str(notes.get(verdict.category) or "").strip()
+
+    def _redirect_with_answer(
+        self,
+        verdict: Verdict,
+        lang: Lang,
+        notices: list[str],
+        explanation: list[str],
+        grounded: Callable[[], Reply],
+    ) -> Reply:
+        """The right person to ask, and what vetted sources say in general.
+
+        "Can I pray at work? Can my employer forbid it?" is a question for an imam
+        *and* a question about the law: the redirect says who decides for the asker,
+        and a unit that clearly matches answers the general part. Without such a
+        unit the redirect stands alone.
+        """
+        reply = grounded()
+        if reply.decision is not Decision.ANSWER:
+            explanation.append("redirect: no unit clearly answers the general part")
+            return self._templated(verdict, lang, notices, explanation)
+        note = self._redirect_note(verdict, lang)
+        reply.decision, reply.category = Decision.REDIRECT, verdict.category
+        reply.body = f"{note}\n\n{reply.body}"
+        lead = _with_notices("", notices)  # notices lead; the note goes right after them
+        reply.text = lead + f"{note}\n\n{reply.text.removeprefix(lead)}"
+        return reply
 
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
@@ -304,6 +350,9 @@ class Engine:
                 if h.score >= settings.answer_threshold
                 and best.score - h.score <= settings.second_unit_margin
             ]
+            if len(chosen) < MAX_UNITS:
+                candidates = {h.unit_id for h in hits}
+                chosen += self._other_part(text, search_lang, chosen, candidates, explanation)
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
         reply = None
         if self._generator is not None:
@@ -321,6 +370,34 @@ class Engine:
         reply.notices = notices
         reply.text = _with_notices(reply.text, notices)
         return reply
+
+    def _other_part(
+        self, text: str, lang: Lang, chosen: list[str], candidates: set[str], explanation: list[str]
+    ) -> list[str]:
+        """The unit that answers another question in the same message, if one clearly does.
+
+        "What was Operation Zhusan? Were the women who came back punished?" asks two
+        things; the whole message matches the first best, so each question in it is
+        also searched alone, and a unit that clearly answers a later one is quoted too —
+        only one the whole message also found (``candidates``), so that "why did they
+        do it?" read alone cannot bring in a unit about something else.
+        """
+        parts = _question_parts(text)
+        if len(parts) < 2:
+            return []
+        for part in parts:
+            hits = self.retriever.search(
+                self.embeddings.query_vector(embedded(part)), lang, 1, part
+            )
+            if not hits or hits[0].unit_id in chosen or hits[0].unit_id not in candidates:
+                continue
+            if hits[0].score >= self.settings.answer_threshold:
+                explanation.append(
+                    f"another question in the message: {part!r} → {hits[0].unit_id} "
+                    f"{hits[0].score:.3f}"
+                )
+                return [hits[0].unit_id]
+        return []
 
     def answer_unit(self, unit_id: str, lang: Lang, history: tuple[Turn, ...] = ()) -> Reply:
         """The reply quoting one unit, for a picked "Did you mean" or next question."""
@@ -566,6 +643,24 @@ def _plain(
         notices=notices,
         explanation=explanation,
     )
+
+
+def _question_parts(text: str) -> list[str]:
+    """The questions a message asks, each alone ("What was X? Why Y?" → two).
+
+    Only sentences that end with a question mark count, and only those of three
+    words or more: "Really?" or a story around the question is not a question of
+    its own.
+    """
+    sentences = [s.strip() for s in _PARTS.split(text) if s.strip()]
+    questions = [s for s in sentences if s.endswith("?") and len(s.split()) >= 3]
+    if not questions and len(sentences) == 1:  # many people leave the "?" out
+        questions = sentences
+    if len(questions) == 1:  # "What is X and why Y?": two questions in one sentence
+        halves = [h.strip(" ,") for h in _JOINED.split(questions[0], maxsplit=1)]
+        if len(halves) == 2 and all(len(h.split()) >= 3 for h in halves):
+            questions = halves
+    return questions[:MAX_PARTS]
 
 
 def _shown_units(history: tuple[Turn, ...]) -> list[str]:

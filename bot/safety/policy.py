@@ -21,6 +21,7 @@ downgraded to an answer.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,6 +140,19 @@ class SafetyPolicy:
         reasons = ("removed a prompt-injection wrapper; decided on the rest", *verdict.reasons)
         return Verdict(verdict.decision, category, verdict.confidence, reasons)
 
+    def without_greeting(self, text: str) -> str:
+        """``text`` without a greeting sentence in front ("Hi! What is takfir?" → the question).
+
+        A message that is only a greeting is returned as it is.
+        """
+        match = _FIRST_SENTENCE.match(text)
+        if not match or not text[match.end() :].strip():
+            return text
+        first = normalize.basic(match.group(0))
+        if any(r.category == "greeting" and r.matches(first) for r in self.input_rules):
+            return text[match.end() :].strip()
+        return text
+
     def _decide(
         self,
         text: str,
@@ -193,7 +207,8 @@ class SafetyPolicy:
             # A sentence is part of the plain text: an unanchored rule whose conditions
             # do not hold on all of it cannot match one sentence of it (keeps the
             # policy linear in the length of a message).
-            by_sentence = rule.anchored or rule.holds(plain)
+            # A greeting is what a whole message is: "Hi! What is takfir?" is a question.
+            by_sentence = rule.category != "greeting" and (rule.anchored or rule.holds(plain))
             for how, form in forms:
                 if how == "one sentence of the" and not by_sentence:
                     continue
@@ -280,6 +295,9 @@ class SafetyPolicy:
             if rule.matches(form):
                 return Verdict(rule.decision, rule.category, 1.0, (f"output rule {rule.id}",))
         return None
+
+
+_FIRST_SENTENCE = re.compile(r"[^.!?…\n]{1,40}[.!?…,\n]+\s*")
 
 
 def _from_prediction(prediction: Prediction, reasons: tuple[str, ...] = ()) -> Verdict:

@@ -202,3 +202,58 @@ def test_lone_surrogates_never_break_the_engine(engine: Engine) -> None:
     reply = engine.answer(Question("What is a secular state?\ud800 \udfff"))
     assert reply.decision in (Decision.ANSWER, Decision.CLARIFY)
     reply.text.encode("utf-8")  # what every front end does with it
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Сәлем! Такфир деген не өзі?", "kk"),
+        ("Привет! Что такое такфир?", "ru"),
+        ("Hi! What is takfir?", "en"),
+    ],
+)
+def test_a_greeting_before_a_question_does_not_hide_the_question(
+    engine: Engine, text: str, lang: str
+) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.ANSWER and reply.category != "greeting"
+    assert reply.units and reply.units[0].startswith("takfirism/")
+    assert reply.language == lang
+
+
+def test_a_faith_question_that_is_also_about_the_law_gets_both(engine: Engine) -> None:
+    """Whether to pray is for an imam; what the law says about prayer at work is ours."""
+    reply = engine.answer(
+        Question(
+            "Can I pray namaz during my shift? My manager said no religion at work, is that legal?"
+        )
+    )
+    assert reply.decision is Decision.REDIRECT and reply.category == "religious_ruling"
+    note = engine.prompts.value("en", "redirect_with_answer_by_category")["religious_ruling"]
+    assert reply.text.startswith(note)
+    assert reply.units[0] == "faith-school-work/prayer-work"
+    assert reply.sources and reply.sources[0].url in reply.text
+
+
+def test_a_faith_question_with_no_clear_unit_is_only_redirected(engine: Engine) -> None:
+    reply = engine.answer(Question("Is it haram for me to listen to music while fasting?"))
+    assert reply.decision is Decision.REDIRECT
+    assert not reply.units and not reply.sources
+
+
+def test_two_questions_in_one_message_get_a_unit_each(engine: Engine) -> None:
+    reply = engine.answer(
+        Question("What was Operation Zhusan? Were the women who came back punished?")
+    )
+    assert reply.decision is Decision.ANSWER
+    assert reply.units == ["operation-zhusan/what-was-zhusan", "operation-zhusan/justice"]
+    first, second = (engine.retriever.unit(u, "en") for u in reply.units)
+    assert first is not None and second is not None
+    assert reply.body.index(first.question) < reply.body.index(second.question)
+
+
+def test_a_help_line_is_named_without_repeating_its_number(engine: Engine) -> None:
+    for lang in ("kk", "ru", "en"):
+        for line in engine.prompts.helpline_lines(lang):
+            number, rest = line.split(" — ", 1)
+            assert number not in rest, line

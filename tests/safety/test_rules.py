@@ -53,3 +53,13 @@ def test_rules_file_is_read_once_per_change(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert [r.id for r in load_rules(path)] == ["r2"]  # a changed file is read again
+
+
+def test_output_rules_tell_a_slogan_from_an_ordinary_phrase() -> None:
+    violence = next(r for r in RULES if r.id == "output-call-to-violence")
+    # "a parent's death to receive an allowance" is about paperwork, not a slogan.
+    assert not violence.matches(
+        basic("They helped families prove a parent's death to receive an allowance.")
+    )
+    assert violence.matches(basic("Death to the infidels!"))
+    assert violence.matches(basic("They shouted: death to all of them."))
