@@ -49,6 +49,7 @@ CLARIFY_SPREAD = 0.02
 # searched alone.
 MAX_UNITS = 2
 MAX_PARTS = 4
+MAX_PARTS_CHARS = 600  # a long story is not a list of questions (and stays cheap)
 _PARTS = re.compile(r"(?<=[?!.…])\s+|\n+")
 # "…, and why…", "… и сколько…", "… және неге…": a second question joined to the first.
 _JOINED = re.compile(
@@ -382,7 +383,7 @@ class Engine:
         only one the whole message also found (``candidates``), so that "why did they
         do it?" read alone cannot bring in a unit about something else.
         """
-        parts = _question_parts(text)
+        parts = _question_parts(text) if len(text) <= MAX_PARTS_CHARS else []
         if len(parts) < 2:
             return []
         for part in parts:

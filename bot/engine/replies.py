@@ -10,9 +10,17 @@ def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -
     """The reply for a refusal, crisis, redirect or out-of-scope decision."""
     if decision is Decision.CRISIS:
         lines = "\n".join(f"• {line}" for line in prompts.helpline_lines(lang))
-        return prompts.text(
-            lang, "crisis", helplines=lines or prompts.text(lang, "crisis_no_lines")
+        # What fits this kind of crisis (a stranger asking for secrecy, a friend being
+        # drawn in, bullying…) goes right after the first, warm line.
+        by_kind = prompts.value(lang, "crisis_by_category") or {}
+        detail = str(by_kind.get(category) or by_kind.get("default") or "").strip()
+        text = prompts.text(
+            lang,
+            "crisis",
+            helplines=lines or prompts.text(lang, "crisis_no_lines"),
+            detail=detail,
         )
+        return "\n".join(line for line in text.split("\n") if line.strip())
     key = {
         Decision.REFUSE: "refuse",
         Decision.REDIRECT: "redirect",

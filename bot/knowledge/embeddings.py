@@ -41,16 +41,17 @@ class KelisimEmbeddings(Embeddings):
 
     name: str = "embeddings"
 
-    def query_vector(self, text: str) -> np.ndarray:
+    def query_vector(self, text: str, max_tokens: int = MAX_QUERY_TOKENS) -> np.ndarray:
         """The L2-normalised query embedding as a float32 array (cached).
 
-        Long text is cut to :data:`MAX_QUERY_TOKENS` (head and tail) first.
+        Long text is cut to ``max_tokens`` (head and tail) first: e5's cost grows
+        with the tokens, so what may be long is embedded in a bounded budget.
         """
-        return self._cached_query(self.fit_query(text))
+        return self._cached_query(self.fit_query(text, max_tokens))
 
-    def fit_query(self, text: str) -> str:
-        """``text`` cut to the query budget, keeping its beginning and its end."""
-        return _head_and_tail(text, MAX_QUERY_TOKENS * CHARS_PER_TOKEN)
+    def fit_query(self, text: str, max_tokens: int = MAX_QUERY_TOKENS) -> str:
+        """``text`` cut to ``max_tokens``, keeping its beginning and its end."""
+        return _head_and_tail(text, max_tokens * CHARS_PER_TOKEN)
 
     @lru_cache(maxsize=2048)  # noqa: B019 - one long-lived instance per process
     def _cached_query(self, text: str) -> np.ndarray:
@@ -94,13 +95,13 @@ class E5Embeddings(KelisimEmbeddings):
             arr = self._model.query(text)
         return list(np.asarray(arr, dtype=np.float32).ravel().tolist())
 
-    def fit_query(self, text: str) -> str:
-        if len(text) <= MAX_QUERY_TOKENS:  # never more tokens than characters
+    def fit_query(self, text: str, max_tokens: int = MAX_QUERY_TOKENS) -> str:
+        if len(text) <= max_tokens:  # never more tokens than characters
             return text
         with self._lock:
             tokens = self._model.token_count(text, True)
-            limit = int(len(text) * MAX_QUERY_TOKENS / max(tokens, 1))
-            while tokens > MAX_QUERY_TOKENS and limit > 16:
+            limit = int(len(text) * max_tokens / max(tokens, 1))
+            while tokens > max_tokens and limit > 16:
                 text = _head_and_tail(text, limit)
                 tokens = self._model.token_count(text, True)
                 limit = int(limit * 0.9)

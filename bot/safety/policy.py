@@ -52,6 +52,8 @@ MESSAGE_HEAD, MESSAGE_TAIL = 300, 100
 # each: an encoded request is short, and each form costs one more embedding.
 MAX_DECODED_FORMS = 2
 MAX_DECODED_CHARS = 200
+MAX_DECODED_TOKENS = 48
+MAX_VARIANT_CHARS = 1000
 
 
 def embedded(text: str) -> str:
@@ -161,7 +163,11 @@ class SafetyPolicy:
         vector: np.ndarray | None,
         alt_text: str | None,
     ) -> Verdict:
-        forms = normalize.variants(text)
+        plain, *decoded = normalize.variants(text)
+        # An encoded or disguised request is short: each decoded form is read up to a
+        # bound, so a long message of words and their base64 costs the rules about
+        # what the message itself does (the plain text is always read whole).
+        forms = [plain, *((how, form[:MAX_VARIANT_CHARS]) for how, form in decoded)]
         forms.extend(("one sentence of the", sentence) for sentence in normalize.sentences(text))
         if alt_text:
             forms.append(("Latin-script Kazakh", normalize.basic(alt_text)))
@@ -268,7 +274,7 @@ class SafetyPolicy:
             )
             for form in decoded[:MAX_DECODED_FORMS]:
                 other = self.classifier.predict(
-                    self.embeddings.query_vector(form[:MAX_DECODED_CHARS])
+                    self.embeddings.query_vector(form[:MAX_DECODED_CHARS], MAX_DECODED_TOKENS)
                 )
                 if PRIORITY[other.decision] < PRIORITY[best.decision]:
                     category = "jailbreak" if other.decision is Decision.REFUSE else other.category

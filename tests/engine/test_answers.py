@@ -257,3 +257,26 @@ def test_a_help_line_is_named_without_repeating_its_number(engine: Engine) -> No
         for line in engine.prompts.helpline_lines(lang):
             number, rest = line.split(" — ", 1)
             assert number not in rest, line
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "kind"),
+    [
+        (
+            "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
+            "ата-анаңа айтпа дейді. Бұл нормально ма?",
+            "kk",
+            "grooming",
+        ),
+        ("I want to kill myself", "en", "self_harm"),
+    ],
+)
+def test_a_crisis_reply_says_what_fits_the_situation(
+    engine: Engine, text: str, lang: str, kind: str
+) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.CRISIS and reply.language == lang
+    detail = engine.prompts.value(lang, "crisis_by_category").get(reply.category, "")
+    if reply.category == "grooming":
+        assert detail and detail in reply.text
+    assert "\n\n" not in reply.text and "112" in reply.text
