@@ -22,7 +22,14 @@ from bot import language
 from bot.engine.composer import compose
 from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
-from bot.engine.replies import clarify, no_answer, related_block, sources_block, templated
+from bot.engine.replies import (
+    clarify,
+    no_answer,
+    no_answer_near,
+    related_block,
+    sources_block,
+    templated,
+)
 from bot.engine.retrieval import Hit, Retriever, UnitText
 from bot.errors import GeneratorError, KelisimError
 from bot.knowledge import store
@@ -45,6 +52,8 @@ RELATED = 3
 CLARIFY_MAX = 3
 # "Did you mean" lists units down to this far below the did-you-mean band.
 CLARIFY_SPREAD = 0.02
+# "Not covered" offers the nearest unit questions down to this far below the band.
+NEAR_SPREAD = 0.03
 # A reply quotes at most this many units; of a message's questions, this many are
 # searched alone.
 MAX_UNITS = 2
@@ -493,6 +502,25 @@ class Engine:
     def _no_answer(
         self, lang: Lang, notices: list[str], explanation: list[str], hits: list[Hit]
     ) -> Reply:
+        """ "Not covered yet" — with the nearest questions the corpus does answer, if any.
+
+        A list of every topic helps little when the question was about something
+        close to what the corpus has; the nearest units (down to a floor well below
+        the did-you-mean band) are offered as next questions instead, so the reply
+        stays honest and the asker still has somewhere to go.
+        """
+        floor = self.settings.clarify_threshold - NEAR_SPREAD
+        near = [
+            Suggestion(unit.unit_id, unit.question)
+            for hit in hits
+            if hit.score >= floor and (unit := self.retriever.unit(hit.unit_id, lang)) is not None
+        ][:CLARIFY_MAX]
+        if near:
+            explanation.append(f"not covered; nearest units offered (≥ {floor:.3f})")
+            body = no_answer_near(self.prompts, lang, near)
+            reply = _plain(Decision.NO_ANSWER, "uncovered", lang, body, notices, explanation)
+            reply.suggestions = near
+            return reply
         topics = [
             title
             for group in self.prompts.value(lang, "starter_topics") or []

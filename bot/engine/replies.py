@@ -38,6 +38,12 @@ def no_answer(prompts: Prompts, lang: Lang, topics: list[str], limit: int = 5) -
     return prompts.text(lang, "no_answer", topics=listed)
 
 
+def no_answer_near(prompts: Prompts, lang: Lang, suggestions: list[Suggestion]) -> str:
+    """ "Not covered" with the nearest questions the corpus does answer (buttons in Telegram)."""
+    listed = "\n".join(f"{n}. {s.question}" for n, s in enumerate(suggestions, 1))
+    return prompts.text(lang, "no_answer_near", questions=listed)
+
+
 def clarify(prompts: Prompts, lang: Lang, suggestions: list[Suggestion]) -> str:
     """ "Did you mean…?" with numbered unit questions (buttons in Telegram)."""
     listed = "\n".join(f"{n}. {s.question}" for n, s in enumerate(suggestions, 1))

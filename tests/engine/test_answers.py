@@ -280,3 +280,18 @@ def test_a_crisis_reply_says_what_fits_the_situation(
     if reply.category == "grooming":
         assert detail and detail in reply.text
     assert "\n\n" not in reply.text and "112" in reply.text
+
+
+def test_not_covered_offers_the_nearest_questions_it_can_answer(engine: Engine) -> None:
+    question = "religion and school stuff, what about it"
+    vector = engine.embeddings.query_vector(question)
+    best = engine.retriever.search(vector, "en", 1, question)[0].score
+    # Just below the "did you mean" band: not covered, but close to what the corpus has.
+    near = engine.with_settings(answer_threshold=best + 0.05, clarify_threshold=best + 0.01)
+    reply = near.answer(Question(question))
+    assert reply.decision is Decision.NO_ANSWER and not reply.sources and not reply.units
+    assert 1 <= len(reply.suggestions) <= 3
+    assert all(f"{n}. {s.question}" in reply.text for n, s in enumerate(reply.suggestions, 1))
+    # Far below it, the reply lists topics instead.
+    far = engine.with_settings(answer_threshold=best + 0.2, clarify_threshold=best + 0.1)
+    assert far.answer(Question(question)).suggestions == []
