@@ -297,7 +297,13 @@ class Engine:
         reply = grounded()
         if reply.decision is not Decision.ANSWER:
             explanation.append("redirect: no unit clearly answers the general part")
-            return self._templated(verdict, lang, notices, explanation)
+            redirect = self._templated(verdict, lang, notices, explanation)
+            # Close questions the corpus does answer are still offered as next questions.
+            if reply.suggestions:
+                redirect.suggestions = reply.suggestions
+                block = related_block(self.prompts, lang, reply.suggestions)
+                redirect.text = f"{redirect.text}\n\n{block}"
+            return redirect
         note = self._redirect_note(verdict, lang)
         reply.decision, reply.category = Decision.REDIRECT, verdict.category
         reply.body = f"{note}\n\n{reply.body}"

@@ -239,6 +239,8 @@ def test_a_faith_question_with_no_clear_unit_is_only_redirected(engine: Engine) 
     reply = engine.answer(Question("Is it haram for me to listen to music while fasting?"))
     assert reply.decision is Decision.REDIRECT
     assert not reply.units and not reply.sources
+    # Any close questions the corpus answers are offered, and nothing is quoted.
+    assert all(f"{n}. {s.question}" in reply.text for n, s in enumerate(reply.suggestions, 1))
 
 
 def test_two_questions_in_one_message_get_a_unit_each(engine: Engine) -> None:
