@@ -15,7 +15,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-import chromadb
 import numpy as np
 
 from bot import language
@@ -42,6 +41,8 @@ from bot.safety.wrappers import unwrap
 from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    import chromadb
+
     from bot.posts.checker import PostCheck, PostChecker
     from bot.posts.lessons import LessonBook
 
@@ -88,8 +89,14 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings or get_embeddings(settings)
-        self.client = client or store.make_client(settings)
-        self.retriever = Retriever(self.client, self.embeddings, settings.data_dir / "cache")
+        self._client = client
+        self._client_lock = threading.Lock()
+        self.retriever = Retriever(
+            lambda: self.client,
+            self.embeddings,
+            settings.data_dir / "cache",
+            store.mirror_path(settings),
+        )
         language.use_cache(settings.data_dir / "cache")
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self.policy = SafetyPolicy.from_settings(settings, self.embeddings)
@@ -127,6 +134,14 @@ class Engine:
         ]
 
     # ------------------------------------------------------------------ public
+    @property
+    def client(self) -> chromadb.ClientAPI:
+        """The index store's client, opened on first use (answering may not need it)."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = store.make_client(self.settings)
+            return self._client
+
     def warm_up(self) -> None:
         """Load the language model and the index now, so the first answer is quick."""
         from bot.language import warm_up

@@ -27,9 +27,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import chromadb
 import numpy as np
 
 from bot.engine import lexical as lexical_model
@@ -38,6 +37,9 @@ from bot.errors import IndexNotReadyError, IndexUnavailableError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import LANGS, Lang, Source
+
+if TYPE_CHECKING:
+    import chromadb
 
 log = logging.getLogger(__name__)
 
@@ -141,16 +143,43 @@ class Retriever:
 
     def __init__(
         self,
-        client: chromadb.ClientAPI,
+        client: chromadb.ClientAPI | Callable[[], chromadb.ClientAPI],
         embeddings: KelisimEmbeddings,
         cache_dir: Path | None = None,
+        mirror: Path | None = None,
     ) -> None:
-        self._client = client
+        # A callable is called on first use: a process that finds the pointer's copy
+        # (``mirror``) and the cached arrays never needs Chroma (see bot.knowledge.store).
+        self._client_or_factory = client
         self._embeddings = embeddings
         self._cache_dir = cache_dir
+        self._mirror = mirror
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._checked = 0.0
+
+    @property
+    def _client(self) -> chromadb.ClientAPI:
+        if callable(self._client_or_factory):
+            self._client_or_factory = self._client_or_factory()
+        return self._client_or_factory
+
+    def _pointer(self) -> store.Generation | None:
+        """The serving generation: from the pointer's copy when its arrays are cached."""
+        mirrored = store.read_mirror(self._mirror)
+        if mirrored is not None and self._cached(mirrored):
+            return mirrored
+        return store.read_pointer(self._client)
+
+    def _cached(self, generation: store.Generation) -> bool:
+        if self._cache_dir is None:
+            return False
+        return all(
+            (
+                self._cache_dir / f"{prefix}-{generation.units}-{generation.fingerprint[:16]}.npz"
+            ).is_file()
+            for prefix in ("index", "lexical")
+        )
 
     # -- loading -------------------------------------------------------------
     def _collection(self, name: str) -> chromadb.Collection:
@@ -299,7 +328,7 @@ class Retriever:
                 return self._snapshot
             self._checked = now
             try:
-                generation = store.read_pointer(self._client)
+                generation = self._pointer()
                 if generation is not None and (
                     self._snapshot is None or self._snapshot.generation != generation
                 ):

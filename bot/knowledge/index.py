@@ -183,7 +183,10 @@ def build_index(
         documents = corpus.published
     with _build_lock(settings):
         client = client or _client_for_build(settings, rebuild)
-        return _build(client, embeddings, documents, problems, rebuild, progress, started)
+        report = _build(client, embeddings, documents, problems, rebuild, progress, started)
+        if report.generation is not None:
+            store.write_mirror(store.mirror_path(settings), report.generation)
+        return report
 
 
 def _client_for_build(settings: Settings, rebuild: bool) -> chromadb.ClientAPI:

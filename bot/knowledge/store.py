@@ -7,22 +7,29 @@ new generation and then flip one pointer, kept as the metadata of a small
 collection: a single atomic update that works the same for the embedded
 ``PersistentClient`` and a ``chroma run`` server.
 Readers never see a half-built generation.
+
+For the embedded store, each build also leaves a copy of the pointer beside the
+cached arrays of its generation (``cache/pointer.json``): a new process that finds
+both answers without importing chromadb at all, which is most of the start-up time
+of a single ``kelisim ask``. The copy is only a shortcut: without it, or without
+its generation's arrays, readers ask Chroma.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import chromadb
-from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import NotFoundError
 
 from bot.errors import ConfigurationError, IndexUnavailableError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    import chromadb
 
 POINTER = "kelisim_active"
 PREFIX = "kb_"
@@ -64,6 +71,9 @@ class Generation:
 
 def make_client(settings: Settings) -> chromadb.ClientAPI:
     """An embedded client under the data directory, or an HTTP client to a server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
@@ -118,6 +128,8 @@ def set_aside(settings: Settings) -> Path:
 
 def read_pointer(client: chromadb.ClientAPI) -> Generation | None:
     """The generation that is serving now, or ``None`` before the first build."""
+    from chromadb.errors import NotFoundError
+
     try:
         meta = client.get_collection(POINTER).metadata or {}
     except (NotFoundError, ValueError):  # never built (older clients raise ValueError)
@@ -132,6 +144,36 @@ def write_pointer(client: chromadb.ClientAPI, generation: Generation) -> None:
     """Switch readers to ``generation`` in one metadata update."""
     pointer = client.get_or_create_collection(POINTER, metadata={"kind": "pointer"})
     pointer.modify(metadata={"kind": "pointer", **generation.as_metadata()})
+
+
+def mirror_path(settings: Settings) -> Path | None:
+    """Where the embedded store's pointer is copied (none for a Chroma server)."""
+    return None if settings.chroma_url else settings.data_dir / "cache" / "pointer.json"
+
+
+def write_mirror(path: Path | None, generation: Generation) -> None:
+    """Copy the pointer beside the generation's cached arrays (atomically)."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(asdict(generation)), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # only a shortcut: readers ask Chroma without it
+
+
+def read_mirror(path: Path | None) -> Generation | None:
+    """The copied pointer, or ``None`` when there is none or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fields = Generation.__dataclass_fields__
+        return Generation(**{k: v for k, v in data.items() if k in fields})
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def new_generation_names() -> tuple[str, str]:
