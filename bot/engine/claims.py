@@ -1,19 +1,23 @@
-"""Claim-level checks: does one sentence say what its aligned source sentence says?
+"""Claim-level checks: does one clause say what its aligned source sentence says?
 
 Embedding similarity sees topic, not truth: "Article 1 calls Kazakhstan a
 secular state" and "Article 9 calls Kazakhstan a religious state" are close
-neighbours. So a sentence an LLM wrote is first aligned to the source sentence
-(or two neighbouring sentences) of the answer unit it is closest to, and then
-must agree with *that* text on everything that makes a claim true or false:
+neighbours. So each clause an LLM wrote ("X, and Y" is two claims) is aligned
+to the source sentence(s) of the answer unit that share most of its words, and
+then must agree with *that* text on everything that makes a claim true or false:
 
-- **polarity**: a negation present on one side only (not/no/never; не/нет/ни;
-  емес/жоқ and Kazakh negative verb forms);
+- **polarity**: negations and prohibitions counted together, so "does not
+  permit" retells "forbids" but "does not prohibit" does not (not/no/never;
+  не/нет/без; емес/жоқ and Kazakh negative verb forms -ма/-ме/-ба/-бе/-па/-пе);
 - **numbers**: every number, year, date and article number, in digits or words;
-- **names**: every proper name, acronym and month;
-- **claim words**: words that flip a claim (banned, allowed, obliged, state
-  religion, atheist, only, all, …) must be in the source too;
-- **novelty**: most content words must come from the unit, so a new fact cannot
-  be appended to a true one;
+- **names**: every proper name and acronym, in the aligned sentence itself (a
+  name from elsewhere in the unit is a swapped entity);
+- **claim words**: words that flip a claim (banned, compulsory, only, all,
+  guaranteed, …) must be in the aligned text, and a word may not stand where
+  the source has its antonym (allowed/forbidden, secular/religious, …);
+- **novelty**: most content words must come from the unit (synonyms are hard
+  to tell from new facts, so a word anywhere in the unit counts), so a new
+  fact cannot be appended to a true one;
 - **examples stay quotes**: a sentence that repeats a unit's example line (what
   a recruiter says) outside quotation marks is advice in the bot's voice.
 
@@ -25,49 +29,133 @@ reaches a teenager.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-# A word and its 5-letter stem: enough to match inflected forms in kk/ru/en.
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _QUOTED = re.compile(r"[«“\"„‘'].{3,}?[»”\"“’']")
+# A word's first five letters: enough to match inflected forms in kk/ru/en.
 STEM = 5
 # Share of a sentence's content stems that must occur in its unit.
 MIN_UNIT_OVERLAP = 0.7
+# Share of a clause's content stems that must occur in its aligned source text.
+MIN_ALIGNED_OVERLAP = 0.5
 
-_NEGATIONS = {
-    "en": re.compile(r"\b(not|no|never|none|nothing|nobody|neither|nor|cannot)\b|n't\b", re.I),
-    "ru": re.compile(r"\b(не|нет|ни|никогда|ничего|никто|нельзя|нигде|ничто)\b", re.I),
+# Where one claim ends and another begins inside a sentence. A comma alone is
+# not enough (lists), a comma before a conjunction is.
+_CLAUSE_BREAK = {
+    "en": re.compile(
+        r";|,\s*(?:and|but|while|whereas|although|though|so|because|since|yet)\s"
+        r"|\s(?:but|whereas|because)\s",
+        re.I,
+    ),
+    "ru": re.compile(
+        r";|,\s*(?:а|но|и|однако|хотя|поэтому|потому что|так как|зато)\s|\s(?:но|однако)\s",
+        re.I,
+    ),
     "kk": re.compile(
-        r"\b(емес|жоқ|ешқашан|ешкім|ешнәрсе|ешбір|ештеңе)\b"
-        r"|\w{2,}(?:ма|ме|ба|бе|па|пе)(?:йды|йді|йтын|йтін|ған|ген|ды|ді|йсың|йсыз|йсіз"
-        r"|у|уы|уі|уға|уге|са|се|сын|сін|ңыз|ңіз|ңдар|ңдер|ймын|ймін|йміз|ймыз)\b",
+        r";|,\s*(?:ал|бірақ|алайда|әрі|сондықтан|өйткені|себебі|және)\s"
+        r"|\s(?:бірақ|алайда|сондықтан|өйткені|себебі)\s",
         re.I,
     ),
 }
+# A clause needs this many content words to stand alone; shorter ones stay with
+# the clause before them ("…, and it is not").
+_MIN_CLAUSE_WORDS = 3
 
-# Words that turn one claim into another; if the sentence has one, the source
-# must have it too (by stem).
+# "No: …" / "Жоқ, …" answer the question; they are not part of the claim.
+_ANSWER_WORD = re.compile(
+    r"^\s*(?:no|yes|нет|да|жоқ|иә|иа|of course|конечно|әрине)\s*[,:.!—–-]\s*", re.I
+)
+
+# Negation, counted per clause. "Not only" does not negate.
+_NOT_ONLY = re.compile(r"\bnot only\b|\bне только\b|\bғана емес\b", re.I)
+_NEGATORS = {
+    "en": re.compile(
+        r"\b(?:not|no|never|cannot|without|neither|nor|rather than|instead of)\b|n't\b", re.I
+    ),
+    "ru": re.compile(r"\b(?:не|нет|нельзя|без|вместо)\b", re.I),
+    "kk": re.compile(r"\b(?:емес|жоқ|орнына)\b", re.I),
+}
+# Negative-concord words: in Russian and Kazakh they repeat a negation that a
+# verb already carries ("ничего не доказывает"), so they count only alone.
+_CONCORD = {
+    "en": re.compile(r"\b(?:none|nothing|nobody|no one|nowhere)\b", re.I),
+    "ru": re.compile(r"\b(?:ни|никогда|ничего|никто|нигде|ничто|ник[ао]\w*|ни\s?одн\w*)\b", re.I),
+    "kk": re.compile(r"\b(?:ешқашан|ешкім\w*|ешнәрсе\w*|ешбір|ештеңе\w*|ешқандай|еш)\b", re.I),
+}
+# Kazakh negative verb forms: a stem, -ма/-ме/-ба/-бе/-па/-пе, then a tense,
+# participle, verbal noun or person ending ("салмайды", "болмаған", "жазбағансың").
+_KK_NEGATIVE_VERB = re.compile(
+    r"\w{2,}(?:ма|ме|ба|бе|па|пе)(?:й\w*|ған\w*|ген\w*|ды|ді|у|уы|уі|уға|уге|са|се|сын|сін"
+    r"|ңыз|ңіз|ңдар|ңдер|ңыздар|ңіздер|с|спе|спа)",
+    re.I,
+)
+# Words that end like a negative verb but are not one.
+_KK_NOT_NEGATIVE = frozenset({"немесе", "бойынша", "мемлекеттің", "тамыз", "бағдарламасы"})
+# Words that say "not allowed" without a negation: "forbids X" retells "does
+# not permit X", so they count as one negation each.
+_PROHIBITION = {
+    "en": re.compile(r"\b(?:ban|prohibit|forbid|illegal|unlawful|reject)\w*", re.I),
+    "ru": re.compile(r"\b(?:запре[тщ]|незакон|отверг)\w*", re.I),
+    "kk": re.compile(r"\b(?:тыйым|заңсыз)\w*", re.I),
+}
+
+# Words that turn one claim into another; if the clause has one, its aligned
+# source text must have it too (by stem).
 _CLAIM_WORDS = {
     "en": (
         "ban prohib forbid illeg allow permit oblig must mandat compul volunt atheis "
-        "state-r only every always never majori minori large small "
-        "crimi unite equal super false"
+        "state-r only every always never majori minori crimi unite equal super false "
+        "guarant entire complet all"
     ),
     "ru": (
         "запре запрещ нелег разре позво обяза должн добро атеис только всегд никог "
-        "больш меньш уголо объед равны высше ложны госуд"
+        "уголо объед равны высше ложны гаран полно целик всех все всё каждый"
     ),
     "kk": (
-        "тыйым тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш көпші азшы қылмы "
-        "біріг тең жоғар жалға мемле"
+        "тыйым тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш қылмы "
+        "біріг тең жоғар жалға кепіл толық барлы бәрі әрбір"
     ),
 }
-# Words that say "not allowed" without a negation: "prohibits X" retells "may not X".
-_PROHIBITION = re.compile(
-    r"(ban|prohibit|forbid|without|refus|reject|запре|запрещ|без|отверг|тыйым|жоқ)\w*|\w+сыз|\w+сіз",
-    re.I,
-)
+# Pairs of opposite word starts: a clause that uses one side where its aligned
+# source uses only the other says the opposite.
+_ANTONYMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("allow permit may", "ban prohibit forbid"),
+        ("secular", "religious"),
+        ("separat", "unite merge"),
+        ("voluntar", "compuls mandator oblig"),
+        ("legal", "illegal"),
+        ("short", "long"),
+        ("most majority larg", "minority few small"),
+        ("weak", "strong"),
+        ("condemn", "support approv prais"),
+    ),
+    "ru": (
+        ("разреш позвол можно", "запрещ запрет нельзя"),
+        ("светск", "религиозн"),
+        ("отдел", "объедин единен"),
+        ("доброволь", "обязат принуд"),
+        ("законн", "незакон"),
+        ("кратк краткоср", "долг долгоср"),
+        ("большинств многочисл крупн", "меньшинств немногочисл"),
+        ("слаб", "сильн"),
+        ("осужд", "поддерж одобр"),
+    ),
+    "kk": (
+        ("рұқсат", "тыйым"),
+        ("зайырлы", "діни"),
+        ("бөлін", "біріг"),
+        ("ерікті", "міндетті мәжбүр"),
+        ("заңды", "заңсыз"),
+        ("қысқа", "ұзақ"),
+        ("көпшілі ірі", "азшылы"),
+        ("әлсіз", "күшті"),
+        ("айыпта", "қолда мақта"),
+    ),
+}
 
 # Number words per language: whole words (English, Kazakh) or word starts that
 # carry the number in every case form (Russian). "он" is ten in Kazakh but "he"
@@ -149,6 +237,38 @@ _NUMBER_WORDS: dict[str, dict[str, str]] = {
 _RU_ENDINGS = re.compile(r"(ь|и|ью|ью|ём|ем|ми|ого|ому|ой|ым|ых|ыми|ая|ую|ое)?$")
 
 
+# Russian collective numerals ("семеро", "четверых") and Kazakh ones ("жетеуі",
+# "бесеуін") name how many people: they are numbers too.
+_COLLECTIVES: dict[str, dict[str, str]] = {
+    "ru": {
+        "двое": "2",
+        "двоих": "2",
+        "трое": "3",
+        "троих": "3",
+        "четверо": "4",
+        "четверых": "4",
+        "пятеро": "5",
+        "пятерых": "5",
+        "шестеро": "6",
+        "шестерых": "6",
+        "семеро": "7",
+        "семерых": "7",
+    },
+    "kk": {
+        "екеу": "2",
+        "үшеу": "3",
+        "төртеу": "4",
+        "бесеу": "5",
+        "алтау": "6",
+        "жетеу": "7",
+        "сегізеу": "8",
+        "тоғызау": "9",
+        "онау": "10",
+    },
+}
+_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*бап", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether a sentence may be kept, and if not, the first reason why."""
@@ -157,17 +277,53 @@ class Verdict:
     reason: str = ""
 
 
+def _words(text: str) -> list[str]:
+    """Lower-cased words, hyphenated ones split into their parts."""
+    return [p for w in _WORD.findall(text.lower()) for p in re.split(r"[-'’]", w) if p]
+
+
 def stems(text: str) -> set[str]:
-    return {w.lower()[:STEM] for w in _WORD.findall(text) if len(w) >= 4}
+    """Content stems: the first letters of every word of four letters or more."""
+    return {w[:STEM] for w in _words(text) if len(w) >= 4}
+
+
+def clauses(sentence: str, lang: str) -> list[str]:
+    """The sentence cut where one claim ends and the next begins.
+
+    A true clause joined to a false one ("X, and Y") must fail on the false
+    one, which a whole-sentence comparison dilutes. Pieces too short to be a
+    claim stay with the clause before them.
+    """
+    pattern = _CLAUSE_BREAK.get(lang, _CLAUSE_BREAK["en"])
+    out: list[str] = []
+    for piece in pattern.split(sentence):
+        piece = piece.strip(" ,.;:—–-")
+        if not piece:
+            continue
+        if out and len(stems(piece)) < _MIN_CLAUSE_WORDS:
+            out[-1] = f"{out[-1]}, {piece}"
+        else:
+            out.append(piece)
+    if len(out) > 1 and len(stems(out[0])) < _MIN_CLAUSE_WORDS:
+        out[1] = f"{out[0]}, {out[1]}"
+        out.pop(0)
+    return out or [sentence]
 
 
 def _numbers(text: str, lang: str) -> set[str]:
     found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
     words = _NUMBER_WORDS.get(lang, _NUMBER_WORDS["en"])
-    tokens = [part for word in _WORD.findall(text.lower()) for part in re.split(r"[-'’]", word)]
-    for word in tokens:
+    collectives = _COLLECTIVES.get(lang, {})
+    for word in _words(text):
         if word in words:
             found.add(words[word])
+        elif word in collectives:
+            found.add(collectives[word])
+        elif lang == "kk":
+            for start, value in collectives.items():
+                if word.startswith(start):
+                    found.add(value)
+                    break
         elif lang == "ru":
             for start, value in words.items():
                 if word.startswith(start) and _RU_ENDINGS.fullmatch(word[len(start) :]):
@@ -177,50 +333,111 @@ def _numbers(text: str, lang: str) -> set[str]:
 
 
 def _names(text: str) -> set[str]:
-    """Stems of capitalised words and acronyms that are not the sentence's first word."""
+    """Capitalised words and acronyms that are not a sentence's first word.
+
+    Each part of a hyphenated word counts ("al-Baghdadi", "әл-Фараби"), and a
+    possessive "'s" or a Kazakh case ending after a hyphen ("ҚМДБ-ның") is not
+    part of the name.
+    """
     names = set()
     for match in _WORD.finditer(text):
-        word = match.group(0)
         before = text[: match.start()].rstrip()
-        first = not before or before[-1] in '.!?:«“"(—–-' or before.endswith("[1]")
-        acronym = len(word) >= 2 and word.isupper()
-        if acronym or (word[0].isupper() and not first):
-            names.add(word.lower()[:STEM])
+        first = not before or before[-1] in '.!?:«“"(—–-' or before.endswith("]")
+        for part in re.split(r"[-'’]", match.group(0)):
+            if len(part) < 2:
+                continue
+            acronym = part.isupper()
+            if acronym or (part[0].isupper() and not first):
+                names.add(part.lower())
+            first = False
     return names
 
 
-def _prohibitions(text: str) -> set[str]:
-    return {m.group(0).lower()[:STEM] for m in _PROHIBITION.finditer(text)}
+def _name_in(name: str, text: str, words: set[str]) -> bool:
+    """Whether a name occurs in ``text``, inflected or as its acronym.
+
+    An inflected name shares all but its ending with the source word, so the
+    common start must cover most of both words ("Қазақ" is not "Қазақстан").
+    """
+    for word in words:
+        common = 0
+        for a, b in zip(name, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        need = max(3, len(name) - 3) if len(name) <= 5 else max(4, len(name) - 4)
+        if common >= min(len(name), need) and len(word) - common <= 5:
+            return True
+    return len(name) >= 2 and _acronym_of(name, text)
 
 
-def _negated(text: str, lang: str) -> int:
-    return len(_NEGATIONS.get(lang, _NEGATIONS["en"]).findall(text))
+def _acronym_of(acronym: str, text: str) -> bool:
+    """ "КНБ" is in a text that says "Комитет национальной безопасности"."""
+    initials = "".join(w[0] for w in _words(text))
+    return len(acronym) >= 2 and acronym.isalpha() and acronym in initials
+
+
+def _core(text: str) -> str:
+    return _NOT_ONLY.sub(" ", _ANSWER_WORD.sub("", text))
+
+
+def polarity(text: str, lang: str) -> int:
+    """0 or 1: the parity of negations and prohibitions in one clause.
+
+    Counting both lets "does not permit" stand for "forbids" and makes
+    "does not prohibit" the opposite of "prohibits".
+    """
+    core = _core(text)
+    negators = len(_NEGATORS.get(lang, _NEGATORS["en"]).findall(core))
+    if lang == "kk":
+        negators += sum(
+            1 for w in _words(core) if w not in _KK_NOT_NEGATIVE and _KK_NEGATIVE_VERB.fullmatch(w)
+        )
+    if not negators and _CONCORD.get(lang, _CONCORD["en"]).search(core):
+        negators = 1
+    prohibitions = len(_PROHIBITION.get(lang, _PROHIBITION["en"]).findall(core))
+    return (negators + prohibitions) % 2
+
+
+def _has(stem_list: str, words: Iterable[str]) -> bool:
+    starts = stem_list.split()
+    return any(w.startswith(s) for w in words for s in starts)
 
 
 def _claim_stems(text: str, lang: str) -> set[str]:
     words = _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split()
     found = set()
     lowered = text.lower()
-    tokens = {w.lower() for w in _WORD.findall(text)}
+    tokens = set(_words(text))
     for stem in words:
         if "-" in stem:
             if stem.replace("-", " ") in lowered or stem in lowered:
+                found.add(stem)
+        elif len(stem) <= 3 or stem in ("все", "всё", "всех", "бәрі"):
+            if stem in tokens:
                 found.add(stem)
         elif any(t.startswith(stem) for t in tokens):
             found.add(stem)
     return found
 
 
-_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*бап", re.I)
+def _antonym(sentence: str, source: str, lang: str) -> str | None:
+    """A word whose opposite, not the word itself, is in the source."""
+    mine, theirs = set(_words(sentence)), set(_words(source))
+    for left, right in _ANTONYMS.get(lang, _ANTONYMS["en"]):
+        for side, other in ((left, right), (right, left)):
+            if _has(side, mine) and not _has(side, theirs) and _has(other, theirs):
+                return side.split()[0]
+    return None
 
 
 def _article_clauses(text: str) -> list[tuple[str, set[str]]]:
     """Each article number with the content words of the clause it stands in."""
-    clauses = re.split(r"[,;:—–]|\band\b|\bи\b|\bал\b|\bwhile\b|\bа\b", text)
+    parts = re.split(r"[,;:—–]|\band\b|\bи\b|\bал\b|\bwhile\b|\bа\b", text)
     found = []
-    for clause in clauses:
-        for match in _ARTICLE.finditer(clause):
-            found.append((match.group(1) or match.group(2), stems(clause)))
+    for part in parts:
+        for match in _ARTICLE.finditer(part):
+            found.append((match.group(1) or match.group(2), stems(part)))
     return found
 
 
@@ -238,6 +455,26 @@ def _articles_swapped(sentence: str, unit: str) -> str | None:
     return None
 
 
+def _source_clause(clause: str, aligned: str, lang: str) -> str:
+    """The clause of the aligned text that shares most words with ``clause``."""
+    mine = stems(clause)
+    options = [c for s in _split_plain(aligned) for c in clauses(s, lang)]
+    return max(options, key=lambda c: len(mine & stems(c)), default=aligned)
+
+
+def _split_plain(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def examples_echoed(sentence: str, examples: tuple[str, ...]) -> bool:
+    """The sentence repeats an example line (a recruiter's words) outside quotes."""
+    for example in examples:
+        quote = _example_text(example)
+        if quote and _echoes(sentence, quote) and not _QUOTED.search(sentence):
+            return True
+    return False
+
+
 def verify(
     sentence: str,
     aligned: str,
@@ -246,38 +483,38 @@ def verify(
     lang: str,
     closest: str | None = None,
 ) -> Verdict:
-    """Check ``sentence`` against its ``aligned`` source text and its whole ``unit``.
+    """Check one clause, ``sentence``, against its ``aligned`` source text and its ``unit``.
 
-    ``closest`` is the single closest source sentence (``aligned`` may join two):
-    polarity is compared with it alone.
+    ``closest`` is the single closest source sentence (``aligned`` may join
+    two); the polarity of the clause is compared with the clause of it that
+    shares most words, or of ``aligned`` when it is not given.
     """
-    for example in examples:
-        quote = _example_text(example)
-        if quote and _echoes(sentence, quote) and not _QUOTED.search(sentence):
-            return Verdict(False, "repeats an example line as its own words")
+    if examples_echoed(sentence, examples):
+        return Verdict(False, "repeats an example line as its own words")
     missing = _numbers(sentence, lang) - _numbers(aligned, lang)
     if missing:
         return Verdict(False, f"number not in its source: {sorted(missing)[0]}")
     swapped = _articles_swapped(sentence, unit)
     if swapped:
         return Verdict(False, f"article {swapped} says something else in its source")
-    known = _names(unit) | stems(unit)
-    new_names = {n for n in _names(sentence) if n not in known}
+    source_words = set(_words(aligned))
+    new_names = {n for n in _names(sentence) if not _name_in(n, aligned, source_words)}
     if new_names:
-        return Verdict(False, f"name not in its unit: {sorted(new_names)[0]}")
-    source = closest or aligned
-    mine, theirs = _negated(sentence, lang), _negated(source, lang)
-    if mine != theirs and not (
-        (mine < theirs and _prohibitions(sentence) - _prohibitions(source))
-        or (mine > theirs and _prohibitions(source) - _prohibitions(sentence))
-    ):
+        return Verdict(False, f"name not in its source: {sorted(new_names)[0]}")
+    source = _source_clause(sentence, closest or aligned, lang)
+    if polarity(sentence, lang) != polarity(source, lang):
         return Verdict(False, "negation differs from its source")
-    new_claims = _claim_stems(sentence, lang) - _claim_stems(unit, lang)
+    new_claims = _claim_stems(sentence, lang) - _claim_stems(aligned, lang)
     if new_claims:
         return Verdict(False, f"claim word not in its source: {sorted(new_claims)[0]}")
+    opposite = _antonym(sentence, aligned, lang)
+    if opposite:
+        return Verdict(False, f"says the opposite of its source: {opposite}")
     own = stems(sentence)
     if own and len(own & stems(unit)) / len(own) < MIN_UNIT_OVERLAP:
         return Verdict(False, "adds words its unit does not have")
+    if own and len(own & stems(aligned)) / len(own) < MIN_ALIGNED_OVERLAP:
+        return Verdict(False, "says little of what its source sentence says")
     return Verdict(True)
 
 
