@@ -37,6 +37,20 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _QUOTED = re.compile(r"[«“\"„‘'].{3,}?[»”\"“’']")
 # A word's first five letters: enough to match inflected forms in kk/ru/en.
 STEM = 5
+# Novelty is judged on shorter stems ("фетвы"/"фетва", "адамның"/"адам"): a
+# paraphrase inflects words differently, and a new fact brings new roots.
+NOVELTY_STEM = 4
+# Function words say nothing a unit must support.
+_FUNCTION_TEXT = """
+    that this these those which with from into have been were also such them they their
+    there then than when what where while about even only just very will would could should
+    если было была были быть даже чтобы стоит вместе самому самой этот этого этой этом
+    того также который которая которые которую которых тоже просто очень когда где есть
+    того может могут можно нужно нужна нужен никак никакой никакая никакие
+    және немесе үшін туралы бойынша болса болып болады деген осы сол оның олар бұл да де
+    қатар ретінде арқылы кейін дейін бірге сияқты тағы ғана
+"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 # Share of a sentence's content stems that must occur in its unit.
 MIN_UNIT_OVERLAP = 0.7
 # Share of a clause's content stems that must occur in its aligned source text.
@@ -103,19 +117,19 @@ _PROHIBITION = {
 }
 
 # Words that turn one claim into another; if the clause has one, its aligned
-# source text must have it too (by stem).
+# source text must have it or a synonym joined to it by "|" (by stem).
 _CLAIM_WORDS = {
     "en": (
-        "ban prohib forbid illeg allow permit oblig must mandat compul volunt atheis "
+        "ban|prohib|forbid illeg allow|permit oblig|must|mandat|compul volunt atheis "
         "state-r only every always never majori minori crimi unite equal super false "
         "guarant entire complet all"
     ),
     "ru": (
-        "запре запрещ нелег разре позво обяза должн добро атеис только всегд никог "
+        "запре|запрещ нелег разре|позво|можно обяза|должн добро атеис только всегд никог "
         "уголо объед равны высше ложны гаран полно целик всех все всё каждый"
     ),
     "kk": (
-        "тыйым тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш қылмы "
+        "тыйым|тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш қылмы "
         "біріг тең жоғар жалға кепіл толық барлы бәрі әрбір"
     ),
 }
@@ -287,6 +301,11 @@ def stems(text: str) -> set[str]:
     return {w[:STEM] for w in _words(text) if len(w) >= 4}
 
 
+def _content(text: str) -> set[str]:
+    """Short stems of the words that carry content, for the novelty checks."""
+    return {w[:NOVELTY_STEM] for w in _words(text) if len(w) >= 4 and w not in _FUNCTION_WORDS}
+
+
 def clauses(sentence: str, lang: str) -> list[str]:
     """The sentence cut where one claim ends and the next begins.
 
@@ -382,10 +401,11 @@ def _core(text: str) -> str:
 
 
 def polarity(text: str, lang: str) -> int:
-    """0 or 1: the parity of negations and prohibitions in one clause.
+    """0 or 1: whether one clause is negated, a prohibition counting as a negation.
 
-    Counting both lets "does not permit" stand for "forbids" and makes
-    "does not prohibit" the opposite of "prohibits".
+    "does not permit" stands for "forbids", "does not prohibit" is the opposite
+    of "prohibits". Repeated negations do not cancel out: "cannot and must not"
+    retells "may not".
     """
     core = _core(text)
     negators = len(_NEGATORS.get(lang, _NEGATORS["en"]).findall(core))
@@ -396,7 +416,7 @@ def polarity(text: str, lang: str) -> int:
     if not negators and _CONCORD.get(lang, _CONCORD["en"]).search(core):
         negators = 1
     prohibitions = len(_PROHIBITION.get(lang, _PROHIBITION["en"]).findall(core))
-    return (negators + prohibitions) % 2
+    return int(bool(negators)) ^ int(bool(prohibitions))
 
 
 def _has(stem_list: str, words: Iterable[str]) -> bool:
@@ -405,19 +425,21 @@ def _has(stem_list: str, words: Iterable[str]) -> bool:
 
 
 def _claim_stems(text: str, lang: str) -> set[str]:
-    words = _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split()
+    """The claim words of a text, each named by the first word of its synonym group."""
     found = set()
     lowered = text.lower()
     tokens = set(_words(text))
-    for stem in words:
-        if "-" in stem:
-            if stem.replace("-", " ") in lowered or stem in lowered:
-                found.add(stem)
-        elif len(stem) <= 3 or stem in ("все", "всё", "всех", "бәрі"):
-            if stem in tokens:
-                found.add(stem)
-        elif any(t.startswith(stem) for t in tokens):
-            found.add(stem)
+    for group in _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split():
+        for stem in group.split("|"):
+            if "-" in stem:
+                hit = stem.replace("-", " ") in lowered or stem in lowered
+            elif len(stem) <= 3 or stem in ("все", "всё", "всех", "бәрі"):
+                hit = stem in tokens
+            else:
+                hit = any(t.startswith(stem) for t in tokens)
+            if hit:
+                found.add(group.split("|")[0])
+                break
     return found
 
 
@@ -510,10 +532,10 @@ def verify(
     opposite = _antonym(sentence, aligned, lang)
     if opposite:
         return Verdict(False, f"says the opposite of its source: {opposite}")
-    own = stems(sentence)
-    if own and len(own & stems(unit)) / len(own) < MIN_UNIT_OVERLAP:
+    own = _content(sentence)
+    if own and len(own & _content(unit)) / len(own) < MIN_UNIT_OVERLAP:
         return Verdict(False, "adds words its unit does not have")
-    if own and len(own & stems(aligned)) / len(own) < MIN_ALIGNED_OVERLAP:
+    if own and len(own & _content(aligned)) / len(own) < MIN_ALIGNED_OVERLAP:
         return Verdict(False, "says little of what its source sentence says")
     return Verdict(True)
 
