@@ -3,8 +3,9 @@
 An answer passes when (1) the policy's output rules find nothing it must never
 say, (2) it does not echo the system prompt, and (3) after dropping every
 sentence that is not supported, something is left. A sentence is supported
-when it aligns (by embedding similarity) to a sentence — or two neighbouring
-sentences — of one given answer unit and passes the claim checks of
+when each of its clauses aligns (by shared word stems, no embedding model) to
+a sentence — or two sentences — of one given answer unit and passes the claim
+checks of
 :mod:`bot.engine.claims` against that aligned text: same polarity, numbers,
 names and claim words, nothing new added. Example lines of a unit (what a
 recruiter says) never count as support and may not be repeated as advice.
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 from bot.engine import claims
 from bot.engine.prompts import Prompts
 from bot.engine.retrieval import UnitText
-from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.knowledge.sentences import split_sentences
 from bot.models import LANGS, Lang
 from bot.safety import normalize
@@ -32,6 +32,14 @@ _LEAK_NGRAM = 8
 
 @dataclass(slots=True)
 class GuardResult:
+    """The guarded answer.
+
+    ``support`` has one number per answer sentence, kept or not: the smallest
+    share of one of its clauses' word stems found in the unit text that clause
+    aligned to (0 when nothing aligned). It is lexical overlap, not a
+    similarity score, and no threshold on it decides anything: the claim checks do.
+    """
+
     ok: bool
     text: str = ""
     cited: list[UnitText] = field(default_factory=list)
@@ -45,13 +53,9 @@ class OutputGuard:
     def __init__(
         self,
         policy: SafetyPolicy,
-        embeddings: KelisimEmbeddings,
-        threshold: float,
         prompts: Prompts,
     ) -> None:
         self.policy = policy
-        self.embeddings = embeddings
-        self.threshold = threshold
         self._cache: dict[str, frozenset[str]] = {}
         self._system_ngrams = set()
         for lang in LANGS:
@@ -93,7 +97,7 @@ class OutputGuard:
                 why.append(reason)
                 continue
             kept.append((text, owner))
-        reasons = [f"guard: kept {len(kept)} of {len(sentences)} sentences"]
+        reasons = [f"guard: kept {len(kept)} of {len(sentences)} sentences (claim by claim)"]
         if not kept:
             reasons += [f"guard: dropped one: {reason}" for reason in why]
             return GuardResult(
@@ -120,17 +124,17 @@ class OutputGuard:
         examples: tuple[str, ...],
         lang: Lang,
     ) -> tuple[int, float, str]:
-        """One answer sentence: its unit, its support and, if dropped, why.
+        """One answer sentence: its unit, its word overlap and, if dropped, why.
 
         Every clause is aligned on its own and must pass the claim checks; the
-        sentence cites the unit its first clause came from. Support is the
-        smallest share of a clause's words found in its aligned text.
+        sentence cites the unit its first clause came from. The overlap is the
+        smallest share of a clause's word stems found in its aligned text.
         """
         if not text:
             return 0, 0.0, "empty sentence"
         if claims.examples_echoed(text, examples):
             return 0, 0.0, "repeats an example line as its own words"
-        owner, support = -1, 1.0
+        owner, overlap = -1, 1.0
         for clause in claims.clauses(text, lang):
             mine = self._keys(clause, lang)
             best, second = _align(mine, keys, owners)
@@ -142,15 +146,15 @@ class OutputGuard:
                 else f"{texts[min(best, second)]} {texts[max(best, second)]}"
             )
             both = keys[best] | (keys[second] if second >= 0 else frozenset())
-            support = min(support, len(mine & both) / max(len(mine), 1))
+            overlap = min(overlap, len(mine & both) / max(len(mine), 1))
             verdict = claims.verify(
                 clause, aligned, unit_texts[owners[best]], examples, lang, texts[best]
             )
             if not verdict.ok:
-                return owners[best], support, verdict.reason
+                return owners[best], overlap, verdict.reason
             if owner < 0:
                 owner = owners[best]
-        return max(owner, 0), support, ""
+        return max(owner, 0), overlap, ""
 
     def _keys(self, text: str, lang: Lang) -> frozenset[str]:
         """Stems and numbers of a text; unit sentences are a bounded set, kept once."""
