@@ -83,8 +83,16 @@ _ANSWER_WORD = re.compile(
     r"^\s*(?:no|yes|нет|да|жоқ|иә|иа|of course|конечно|әрине)\s*[,:.!—–-]\s*", re.I
 )
 
-# Negation, counted per clause. "Not only" does not negate.
-_NOT_ONLY = re.compile(r"\bnot only\b|\bне только\b|\bғана емес\b", re.I)
+# Negation, counted per clause. "Not only" does not negate, nor does "whether
+# or not" (a choice, not a denial), nor a bound on a number ("не менее 50" is
+# "at least 50", "кем емес" after a number the same).
+_NOT_ONLY = re.compile(
+    r"\bnot only\b|\bне только\b|\bғана емес\b"
+    r"|\bor not\b|\bили нет\b|\bжоқ па\b|\bжоқ па\?"
+    r"|\bno (?:more|less|fewer) than\b|\bnot (?:more|less|fewer) than\b"
+    r"|\bне (?:менее|более|меньше|больше)\b|\bкем емес\b",
+    re.I,
+)
 _NEGATORS = {
     "en": re.compile(
         r"\b(?:not|no|never|cannot|without|neither|nor|rather than|instead of)\b|n't\b", re.I
@@ -102,7 +110,7 @@ _CONCORD = {
 # Kazakh negative verb forms: a stem, -ма/-ме/-ба/-бе/-па/-пе, then a tense,
 # participle, verbal noun or person ending ("салмайды", "болмаған", "жазбағансың").
 _KK_NEGATIVE_VERB = re.compile(
-    r"\w{2,}(?:ма|ме|ба|бе|па|пе)(?:й\w*|ған\w*|ген\w*|ды|ді|у|уы|уі|уға|уге|са|се|сын|сін"
+    r"(\w{2,}?)(?:ма|ме|ба|бе|па|пе)(?:й\w*|ған\w*|ген\w*|ды|ді|у|уы|уі|уға|уге|са|се|сын|сін"
     r"|ңыз|ңіз|ңдар|ңдер|ңыздар|ңіздер|с|спе|спа)",
     re.I,
 )
@@ -419,6 +427,154 @@ def polarity(text: str, lang: str) -> int:
     return int(bool(negators)) ^ int(bool(prohibitions))
 
 
+# Words a negation passes over to reach the word it negates ("does not *fight*",
+# "не *обязывает*"); Kazakh "емес"/"жоқ" negate the word before them instead.
+_NEGATION_SKIP_TEXT = """
+    the and any anyone anything one are was were been being does did have has had can
+    could may might must should will would its all even yet always just very really
+    that this for with from into longer through about how what whether who those them
+    был была были было быть для при так это ещё еще уже совсем вовсе
+"""
+_NEGATION_SKIP = frozenset(_NEGATION_SKIP_TEXT.split())
+_EN_NEGATORS = frozenset({"not", "no", "never", "cannot", "without", "nor", "neither"})
+_EN_CONCORD = frozenset({"none", "nothing", "nobody", "nowhere"})
+_RU_NEGATORS = frozenset({"не", "нет", "нельзя", "без", "вместо"})
+_KK_AFTER = frozenset({"емес", "жоқ", "орнына"})
+# How many letters of a negated word must match: enough for case endings.
+_SCOPE_STEM = 4
+# A negation reaches this many content words after it ("not a reason to hate
+# anyone or join anything"), and never past a comma, a colon or "but".
+_SCOPE_WORDS = 3
+_SCOPE_BREAK = re.compile(r"[,;:()—–]|\s(?:but|yet|а|но|зато|бірақ|ал|алайда)\s", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What a text negates, negation by negation, and what it states plainly.
+
+    ``negated`` holds, for each negation, the stems of the words it reaches,
+    the negated word first (empty where no word was found); ``plain`` the
+    stems of every other content word.
+    """
+
+    negated: tuple[tuple[str, ...], ...]
+    plain: frozenset[str]
+
+    def all_negated(self) -> set[str]:
+        return {stem for group in self.negated for stem in group}
+
+
+def _scope(text: str, lang: str) -> _Scope:
+    """Each negation of a text bound to the words it negates.
+
+    Comparing whole clauses ("is it negated?") reads a dropped detail as a
+    flipped claim: "Takfir is declaring a Muslim an unbeliever" leaves out the
+    source's "and no longer a Muslim" but negates nothing. Bound to its words,
+    a negation only counts where the other text says the same words.
+    """
+    groups: list[tuple[str, ...]] = []
+    plain: set[str] = set()
+    for segment in _SCOPE_BREAK.split(_core(text)):
+        words = _words(segment)
+        taken: set[int] = set()
+        for i in range(len(words)):
+            reach = _negation_reach(words, i, lang)
+            if reach is None:
+                continue
+            taken.add(i)
+            taken.update(reach)
+            stems = []
+            for j in reach:
+                found = _KK_NEGATIVE_VERB.fullmatch(words[j]) if lang == "kk" else None
+                stems.append((found.group(1) if found and j == i else words[j])[:_SCOPE_STEM])
+            groups.append(tuple(stems))
+        plain.update(w[:_SCOPE_STEM] for i, w in enumerate(words) if i not in taken and len(w) >= 3)
+    return _Scope(tuple(groups), frozenset(plain))
+
+
+def _negation_reach(words: list[str], i: int, lang: str) -> list[int] | None:
+    """The positions of the words negated by ``words[i]``, or None if it is no negation."""
+    word = words[i]
+
+    def after(start: int) -> list[int]:
+        found = []
+        for j in range(start + 1, len(words)):
+            if len(words[j]) >= 3 and words[j] not in _NEGATION_SKIP:
+                found.append(j)
+                if len(found) == _SCOPE_WORDS:
+                    break
+        return found
+
+    if lang == "kk":
+        if word in _KK_AFTER:
+            # "табиғи емес мимика" negates one word; a predicate at the end
+            # ("топқа кіруге себеп емес") the phrase before it, last word first.
+            before = [j for j in range(i - 1, -1, -1) if len(words[j]) >= 3]
+            return before[: _SCOPE_WORDS if i == len(words) - 1 else 1]
+        found = _KK_NEGATIVE_VERB.fullmatch(word)
+        if word not in _KK_NOT_NEGATIVE and found:
+            return [i] if len(found.group(1)) >= 3 else []
+        return None
+    if lang == "ru":
+        if word in _RU_NEGATORS:
+            return after(i) + ([i - 1] if word == "нет" and i > 0 else [])
+        return None
+    if word in ("rather", "instead") and i + 1 < len(words) and words[i + 1] in ("than", "of"):
+        return after(i + 1)
+    n_t = word == "t" and i > 0 and words[i - 1].endswith("n")
+    if word in _EN_NEGATORS or word in _EN_CONCORD or n_t:
+        return after(i)
+    return None
+
+
+def _stated(stem: str, stems: Iterable[str]) -> bool:
+    return any(s.startswith(stem) or (len(s) >= 3 and stem.startswith(s)) for s in stems)
+
+
+def _is_claim_word(stem: str, lang: str) -> bool:
+    """Whether a stem is one of the claim words ("banned", "compulsory", …)."""
+    groups = _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split()
+    return any(w[:_SCOPE_STEM] == stem for g in groups for w in g.split("|") if len(w) >= 3)
+
+
+def _negation_differs(clause: str, aligned: str, source: str, lang: str) -> bool:
+    """Whether the clause negates what its source states, or states what it negates.
+
+    A word the clause negates is looked up in the aligned text, a word the
+    closest source clause (``source``) negates in the clause. Where a negation
+    cannot be placed that way (its word retold by a synonym, a verb as a noun)
+    the polarity of the whole clause is compared with that of ``source``.
+    """
+    mine, theirs, near = _scope(clause, lang), _scope(aligned, lang), _scope(source, lang)
+    their_negated, my_negated = theirs.all_negated(), mine.all_negated()
+    my_words = mine.plain | my_negated
+    near_open = [g for g in near.negated if not any(_stated(t, my_words) for t in g)]
+    my_open = False
+    for group in mine.negated:
+        head = group[0] if group else ""
+        if head and _stated(head, their_negated):
+            continue
+        if head and _is_claim_word(head, lang) and _stated(head, near.plain):
+            return True  # "does not ban" where the source says "bans"
+        if any(_stated(t, their_negated) for t in group):
+            continue  # the same negation, its first word retold
+        if head and _stated(head, near.plain) and not near_open:
+            return True
+        my_open = True
+    bans = bool(_PROHIBITION.get(lang, _PROHIBITION["en"]).search(_core(clause)))
+    for group in near.negated:
+        if any(_stated(t, my_negated) for t in group):
+            continue  # the clause keeps this negation
+        if bans:
+            my_open = True  # "forbids" may retell "does not allow": compare polarity
+            continue
+        for stem in group:
+            stated_here = _stated(stem, mine.plain) and not _stated(stem, my_negated)
+            if stated_here and not _stated(stem, near.plain) and not my_open:
+                return True
+    return my_open and polarity(clause, lang) != polarity(source, lang)
+
+
 def _has(stem_list: str, words: Iterable[str]) -> bool:
     starts = stem_list.split()
     return any(w.startswith(s) for w in words for s in starts)
@@ -524,7 +680,7 @@ def verify(
     if new_names:
         return Verdict(False, f"name not in its source: {sorted(new_names)[0]}")
     source = _source_clause(sentence, closest or aligned, lang)
-    if polarity(sentence, lang) != polarity(source, lang):
+    if _negation_differs(sentence, aligned, source, lang):
         return Verdict(False, "negation differs from its source")
     theirs = _claim_stems(aligned, lang)
     ban, allow = _BAN_AND_ALLOW.get(lang, _BAN_AND_ALLOW["en"])
