@@ -288,7 +288,8 @@ _COLLECTIVES: dict[str, dict[str, str]] = {
         "онау": "10",
     },
 }
-_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*бап", re.I)
+# "Article 7", "статье 174", "ст. 405" and Kazakh "7-бап", "7-бабы", "7-бабында".
+_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]\w*|ст\.)\s*(\d+)|(\d+)\s*-?\s*ба[пб]", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,26 +610,41 @@ def _antonym(sentence: str, source: str, lang: str) -> str | None:
     return None
 
 
-def _article_clauses(text: str) -> list[tuple[str, set[str]]]:
-    """Each article number with the content words of the clause it stands in."""
-    parts = re.split(r"[,;:—–]|\band\b|\bи\b|\bал\b|\bwhile\b|\bа\b", text)
+def _article_clauses(text: str, lang: str) -> list[tuple[str, set[str]]]:
+    """Each article number with the content words of the clause it stands in.
+
+    Clauses are cut where claims are ("…, а статья 7 — …"), so two articles
+    of one sentence keep what each of them says.
+    """
     found = []
-    for part in parts:
-        for match in _ARTICLE.finditer(part):
-            found.append((match.group(1) or match.group(2), stems(part)))
+    for sentence in _split_plain(text):
+        for part in clauses(sentence, lang):
+            words = stems(_ARTICLE.sub(" ", part))  # "бабына", "статье" say nothing
+            for match in _ARTICLE.finditer(part):
+                found.append((match.group(1) or match.group(2), words))
     return found
 
 
-def _articles_swapped(sentence: str, unit: str) -> str | None:
-    """An article number attached to what another article of the unit says."""
-    source = _article_clauses(unit)
-    for number, words in _article_clauses(sentence):
-        own = [w for n, w in source if n == number]
-        other = [w for n, w in source if n != number]
-        if not own or not words:
+def _articles_swapped(sentence: str, aligned: str, unit: str, lang: str) -> str | None:
+    """An article number attached to what another article says.
+
+    Each article of the clause is compared with the articles of its aligned
+    sentence (of the whole unit when that sentence does not name it): the
+    clause of the source it shares most words with must be its own. Words
+    that every article clause of the source has ("Criminal Code") decide nothing.
+    """
+    near, whole = _article_clauses(aligned, lang), _article_clauses(unit, lang)
+    for number, words in _article_clauses(sentence, lang):
+        source = near if any(n == number for n, _ in near) else whole
+        if len({n for n, _ in source}) < 2:
             continue
-        best_own = max(len(words & w) for w in own)
-        if other and max(len(words & w) for w in other) > best_own:
+        framing = set.intersection(*(w for _, w in source))
+        mine = words - framing
+        own = [w - framing for n, w in source if n == number]
+        other = [w - framing for n, w in source if n != number]
+        if not own or not mine:
+            continue
+        if max(len(mine & w) for w in other) > max(len(mine & w) for w in own):
             return number
     return None
 
@@ -672,7 +688,7 @@ def verify(
     missing = _numbers(sentence, lang) - _numbers(aligned, lang)
     if missing:
         return Verdict(False, f"number not in its source: {sorted(missing)[0]}")
-    swapped = _articles_swapped(sentence, unit)
+    swapped = _articles_swapped(sentence, aligned, unit, lang)
     if swapped:
         return Verdict(False, f"article {swapped} says something else in its source")
     source_words = set(_words(aligned))
