@@ -28,6 +28,7 @@ reaches a teenager.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -114,6 +115,12 @@ _KK_NEGATIVE_VERB = re.compile(
     r"|ңыз|ңіз|ңдар|ңдер|ңыздар|ңіздер|с|спе|спа)",
     re.I,
 )
+# A bare negative imperative ("бөліспе", "жасама", "айтпа") closes its clause;
+# nouns made with the same suffixes ("хабарлама", "жазба") are left out.
+_KK_NEGATIVE_IMPERATIVE = re.compile(r"(\w{3,}?)(?:ма|ме|ба|бе|па|пе)", re.I)
+_KK_NOT_IMPERATIVE = frozenset(
+    {"хабарлама", "жазба", "бағдарлама", "көрме", "бөлме", "қосымша", "мұражай", "ережеге"}
+)
 # Words that end like a negative verb but are not one.
 _KK_NOT_NEGATIVE = frozenset({"немесе", "бойынша", "мемлекеттің", "тамыз", "бағдарламасы"})
 # Words that say "not allowed" without a negation: "forbids X" retells "does
@@ -133,7 +140,7 @@ _CLAIM_WORDS = {
         "guarant entire complet all"
     ),
     "ru": (
-        "запре|запрещ нелег разре|позво|можно обяза|должн добро атеис только всегд никог "
+        "запре|запрещ нелег разре|позво|можно обяза|должн добро атеис только всегд никогд "
         "уголо объед равны высше ложны гаран полно целик всех все всё каждый"
     ),
     "kk": (
@@ -289,6 +296,17 @@ _COLLECTIVES: dict[str, dict[str, str]] = {
     },
 }
 # "Article 7", "статье 174", "ст. 405" and Kazakh "7-бап", "7-бабы", "7-бабында".
+# Roman numerals name centuries ("XVIII века", "XX ғасыр"); two letters or more,
+# so the English "I" is not one.
+_ROMAN = re.compile(r"\b([IVXLC]{2,}|[VX])\b")
+_EVENT_NAME = re.compile(r"\b\d{1,2}/\d{1,2}\b")
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йя]|июн\w*|июл\w*|август\w*|сентябр\w*"
+    r"|октябр\w*|ноябр\w*|декабр\w*|қаңтар\w*|ақпан\w*|наурыз\w*|сәуір\w*|мамыр\w*"
+    r"|маусым\w*|шілде\w*|тамыз\w*|қыркүйек\w*|қазан\w*|қараша\w*|желтоқсан\w*"
+)
+_DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\b|\b({_MONTHS})\s+(\d{{1,2}})\b(?!\s*\d)", re.I)
 _ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]\w*|ст\.)\s*(\d+)|(\d+)\s*-?\s*ба[пб]", re.I)
 
 
@@ -339,7 +357,13 @@ def clauses(sentence: str, lang: str) -> list[str]:
 
 
 def _numbers(text: str, lang: str) -> set[str]:
+    """Every number of a text: digits, number words and Roman numerals ("XVIII век").
+
+    A "9/11"-style token names an event; it is a name, not the numbers 9 and 11.
+    """
+    text = _EVENT_NAME.sub(" ", text)
     found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
+    found |= {str(_roman(r)) for r in _ROMAN.findall(text)}
     words = _NUMBER_WORDS.get(lang, _NUMBER_WORDS["en"])
     collectives = _COLLECTIVES.get(lang, {})
     for word in _words(text):
@@ -360,6 +384,39 @@ def _numbers(text: str, lang: str) -> set[str]:
     return found
 
 
+def _roman(numeral: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total = 0
+    for n, letter in enumerate(numeral):
+        value = values[letter]
+        following = values[numeral[n + 1]] if n + 1 < len(numeral) else 0
+        total += -value if value < following else value
+    return total
+
+
+def _event_names(text: str) -> set[str]:
+    """ "9/11"-style names and day-and-month dates, normalised ("11 сентя")."""
+    found = set(_EVENT_NAME.findall(text))
+    for match in _DATE.finditer(text.lower()):
+        day = match.group(1) or match.group(4)
+        month = match.group(2) or match.group(3)
+        found.add(f"{int(day)} {month[:5]}")
+    return found
+
+
+def _without_events(text: str, known: set[str]) -> str:
+    """The text without the event names and dates its unit's heading or source uses.
+
+    "Who died on 9/11?" heads a unit whose sentences never repeat the date; a
+    retelling that names the day ("11 сентября погибли…") adds no number.
+    """
+
+    def drop(match: re.Match[str]) -> str:
+        return " " if _event_names(match.group(0)) <= known else match.group(0)
+
+    return _DATE.sub(drop, _EVENT_NAME.sub(drop, text))
+
+
 def _names(text: str) -> set[str]:
     """Capitalised words and acronyms that are not a sentence's first word.
 
@@ -374,6 +431,9 @@ def _names(text: str) -> set[str]:
         for part in re.split(r"[-'’]", match.group(0)):
             if len(part) < 2:
                 continue
+            if _ROMAN.fullmatch(part):
+                first = False
+                continue  # a century, read as a number
             acronym = part.isupper()
             if acronym or (part[0].isupper() and not first):
                 names.add(part.lower())
@@ -396,7 +456,19 @@ def _name_in(name: str, text: str, words: set[str]) -> bool:
         need = max(3, len(name) - 3) if len(name) <= 5 else max(4, len(name) - 4)
         if common >= min(len(name), need) and len(word) - common <= 5:
             return True
-    return len(name) >= 2 and _acronym_of(name, text)
+    return len(name) >= 2 and (_acronym_of(name, text) or _compound_of(name, text))
+
+
+def _compound_of(name: str, text: str) -> bool:
+    """ "Нацгвардия" is in a text that says "Национальная гвардия": the start of
+    one word joined to the next, as Russian and Kazakh shorten institutions."""
+    words = _words(text)
+    for first, second in itertools.pairwise(words):
+        for cut in range(3, min(len(first), len(name) - 3) + 1):
+            rest = name[cut:]
+            if name.startswith(first[:cut]) and second.startswith(rest[:4]):
+                return True
+    return False
 
 
 def _acronym_of(acronym: str, text: str) -> bool:
@@ -486,7 +558,11 @@ def _scope(text: str, lang: str) -> _Scope:
             taken.update(reach)
             stems = []
             for j in reach:
-                found = _KK_NEGATIVE_VERB.fullmatch(words[j]) if lang == "kk" else None
+                found = None
+                if lang == "kk":
+                    found = _KK_NEGATIVE_VERB.fullmatch(
+                        words[j]
+                    ) or _KK_NEGATIVE_IMPERATIVE.fullmatch(words[j])
                 stems.append((found.group(1) if found and j == i else words[j])[:_SCOPE_STEM])
             groups.append(tuple(stems))
         plain.update(w[:_SCOPE_STEM] for i, w in enumerate(words) if i not in taken and len(w) >= 3)
@@ -515,6 +591,10 @@ def _negation_reach(words: list[str], i: int, lang: str) -> list[int] | None:
         found = _KK_NEGATIVE_VERB.fullmatch(word)
         if word not in _KK_NOT_NEGATIVE and found:
             return [i] if len(found.group(1)) >= 3 else []
+        imperative = _KK_NEGATIVE_IMPERATIVE.fullmatch(word)
+        closes = i == len(words) - 1 or words[i + 1] in ("және", "немесе", "да", "де", "әрі")
+        if closes and imperative and word not in _KK_NOT_IMPERATIVE:
+            return [i]
         return None
     if lang == "ru":
         if word in _RU_NEGATORS:
@@ -676,16 +756,23 @@ def verify(
     examples: tuple[str, ...],
     lang: str,
     closest: str | None = None,
+    heading: str = "",
 ) -> Verdict:
     """Check one clause, ``sentence``, against its ``aligned`` source text and its ``unit``.
 
     ``closest`` is the single closest source sentence (``aligned`` may join
     two); the polarity of the clause is compared with the clause of it that
-    shares most words, or of ``aligned`` when it is not given.
+    shares most words, or of ``aligned`` when it is not given. ``heading`` is
+    the unit's title and question: the event they name ("9/11", "11 сентября")
+    may be named in a clause although the unit's sentences do not repeat it.
     """
     if examples_echoed(sentence, examples):
         return Verdict(False, "repeats an example line as its own words")
-    missing = _numbers(sentence, lang) - _numbers(aligned, lang)
+    known = _event_names(f"{heading} {aligned}")
+    unknown = {e for e in _EVENT_NAME.findall(sentence) if e not in known}
+    if unknown:
+        return Verdict(False, f"name not in its source: {sorted(unknown)[0]}")
+    missing = _numbers(_without_events(sentence, known), lang) - _numbers(aligned, lang)
     if missing:
         return Verdict(False, f"number not in its source: {sorted(missing)[0]}")
     swapped = _articles_swapped(sentence, aligned, unit, lang)
@@ -708,8 +795,13 @@ def verify(
     opposite = _antonym(sentence, aligned, lang)
     if opposite:
         return Verdict(False, f"says the opposite of its source: {opposite}")
+    # A name already matched to the unit (an abbreviation, an inflected form) and
+    # the words of the unit's own heading are not new.
+    unit_words = set(_words(unit))
+    named = {n[:NOVELTY_STEM] for n in _names(sentence) if _name_in(n, unit, unit_words)}
     own = _content(sentence)
-    if own and len(own & _content(unit)) / len(own) < MIN_UNIT_OVERLAP:
+    new = own - _content(f"{unit} {heading}") - named
+    if own and 1 - len(new) / len(own) < MIN_UNIT_OVERLAP:
         return Verdict(False, "adds words its unit does not have")
     if own and len(own & _content(aligned)) / len(own) < MIN_ALIGNED_OVERLAP:
         return Verdict(False, "says little of what its source sentence says")

@@ -79,6 +79,7 @@ class OutputGuard:
         if not texts:
             return GuardResult(False, reasons=["guard: no answer units to check against"])
         unit_texts = [_claims(unit) for unit in units]
+        headings = [f"{unit.title}. {unit.question}" for unit in units]
         keys = [self._keys(t, lang) for t in texts]
         sentences = [s for s in split_sentences(answer) if len(s) > 3]
         clean = [_CITE.sub("", s).strip() for s in sentences]
@@ -89,7 +90,7 @@ class OutputGuard:
         why: list[str] = []
         for text in clean:
             owner, score, reason = self._verify(
-                text, texts, keys, owners, unit_texts, examples, lang
+                text, texts, keys, owners, (unit_texts, headings), examples, lang
             )
             scores.append(score)
             if reason:
@@ -120,7 +121,7 @@ class OutputGuard:
         texts: list[str],
         keys: list[frozenset[str]],
         owners: list[int],
-        unit_texts: list[str],
+        units: tuple[list[str], list[str]],
         examples: tuple[str, ...],
         lang: Lang,
     ) -> tuple[int, float, str]:
@@ -147,8 +148,16 @@ class OutputGuard:
             )
             both = keys[best] | (keys[second] if second >= 0 else frozenset())
             overlap = min(overlap, len(mine & both) / max(len(mine), 1))
+            unit_texts, headings = units
+            owner_of = owners[best]
             verdict = claims.verify(
-                clause, aligned, unit_texts[owners[best]], examples, lang, texts[best]
+                clause,
+                aligned,
+                unit_texts[owner_of],
+                examples,
+                lang,
+                texts[best],
+                headings[owner_of],
             )
             if not verdict.ok:
                 return owners[best], overlap, verdict.reason
