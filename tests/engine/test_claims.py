@@ -244,3 +244,196 @@ def test_an_example_line_is_a_quote_not_advice() -> None:
     quoted = 'Recruiters say "decide right now, a real believer would not hesitate".'
     assert claims.examples_echoed(said, examples)
     assert not claims.examples_echoed(quoted, examples)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "flipped", "shorter"),
+    [
+        (
+            "en",
+            "Takfir means declaring that a person who calls himself a Muslim is an unbeliever "
+            "and no longer a Muslim.",
+            "Takfir means declaring that a person who calls himself a Muslim is no unbeliever.",
+            "Takfir is declaring someone who calls himself a Muslim an unbeliever.",
+        ),
+        (
+            "ru",
+            "Дискриминация по признаку религии запрещена, и никто не подвергается дискриминации "
+            "из-за религии.",
+            "Новая Конституция не запрещает дискриминацию по признаку религии.",
+            "Дискриминация по признаку религии запрещена.",
+        ),
+        (
+            "kk",
+            "Мұңды оқиға — жанашырлық танытуға себеп, біреуді жек көруге немесе топқа кіруге "
+            "себеп емес.",
+            "Мұңды оқиға — топқа кіруге себеп.",
+            "Мұңды оқиға — жанашырлық танытуға себеп.",
+        ),
+    ],
+)
+def test_a_negation_counts_only_where_its_word_is_retold(
+    lang: str, source: str, flipped: str, shorter: str
+) -> None:
+    """A negated detail left out is a shorter claim; the same word un-negated is a flip."""
+    assert not _ok(flipped, source, lang)
+    assert _ok(shorter, source, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "flipped", "kept"),
+    [
+        (
+            "en",
+            "Calling 111 is free, and pupils can also write to it, whether or not they call.",
+            "Calling 111 is not free.",
+            "Pupils can write to 111 whether or not they call.",
+        ),
+        (
+            "ru",
+            "Для местного объединения нужно не менее 50 граждан.",
+            "Для местного объединения не нужно 50 граждан.",
+            "Для местного объединения нужно минимум 50 граждан.",
+        ),
+        (
+            "kk",
+            "Оны кекесінмен болса да бөліспе және басқаларға жіберме.",
+            "Оны кекесінмен бөлісуге болады.",
+            "Оны кекесінмен болса да бөліспе.",
+        ),
+    ],
+)
+def test_bounds_choices_and_negative_imperatives(
+    lang: str, source: str, flipped: str, kept: str
+) -> None:
+    """'Whether or not' and 'не менее' negate nothing; 'бөліспе' does."""
+    assert not _ok(flipped, source, lang)
+    assert _ok(kept, source, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "unit", "swapped", "kept"),
+    [
+        (
+            "en",
+            "Propaganda of terrorism is punished under Article 256 of the Criminal Code, "
+            "and inciting discord under Article 174.",
+            "Propaganda of terrorism is punished under Article 174, and inciting discord "
+            "under Article 256.",
+            "Inciting discord is punished under Article 174 of the Criminal Code.",
+        ),
+        (
+            "ru",
+            "Пропаганда терроризма наказывается по статье 256 Уголовного кодекса, а возбуждение "
+            "розни — по статье 174.",
+            "Пропаганда терроризма наказывается по статье 174 Уголовного кодекса, а возбуждение "
+            "розни — по статье 256.",
+            "Возбуждение розни наказывается по статье 174 Уголовного кодекса.",
+        ),
+        (
+            "kk",
+            "Қылмыстық кодекстің 256-бабы терроризмді насихаттауды, ал 174-бабы діни араздықты "
+            "қоздыруды қылмыс деп таниды.",
+            "Қылмыстық кодекстің 174-бабы терроризмді насихаттауды, ал 256-бабы діни араздықты "
+            "қоздыруды қылмыс деп таниды.",
+            "Діни араздықты қоздыру Қылмыстық кодекстің 174-бабы бойынша қылмыс.",
+        ),
+    ],
+)
+def test_each_article_is_bound_to_its_own_clause(
+    lang: str, unit: str, swapped: str, kept: str
+) -> None:
+    assert not all(_ok(clause, unit, lang) for clause in claims.clauses(swapped, lang))
+    assert _ok(kept, unit, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "changed", "kept"),
+    [
+        (
+            "en",
+            "The name comes from an 18th-century scholar.",
+            "The name comes from a 16th-century scholar.",
+            "The name comes from a scholar of the 18th century.",
+        ),
+        (
+            "ru",
+            "Название происходит от имени учёного XVIII века.",
+            "Название происходит от имени учёного XVI века.",
+            "Название связано с именем учёного XVIII века.",
+        ),
+        (
+            "kk",
+            "Атауы XVIII ғасырда өмір сүрген ғалымның есімінен шыққан.",
+            "Атауы XVI ғасырда өмір сүрген ғалымның есімінен шыққан.",
+            "Атауы XVIII ғасырдағы ғалымның есімінен шыққан.",
+        ),
+    ],
+)
+def test_roman_numerals_are_numbers(lang: str, source: str, changed: str, kept: str) -> None:
+    assert not _ok(changed, source, lang)
+    assert _ok(kept, source, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "source", "sentence", "wrong"),
+    [
+        (
+            "en",
+            "How many people died on 9/11?",
+            "2,977 people were killed, not counting the 19 hijackers.",
+            "Not counting the 19 hijackers, 2,977 people were killed on 9/11.",
+            "Not counting the 19 hijackers, 2,977 people were killed on 7/7.",
+        ),
+        (
+            "ru",
+            "Сколько людей погибло 11 сентября?",
+            "Погибли 2977 человек, не считая 19 террористов.",
+            "Не считая 19 террористов, 11 сентября погибли 2977 человек.",
+            "Не считая 19 террористов, 12 сентября погибли 2977 человек.",
+        ),
+        (
+            "kk",
+            "11 қыркүйекте қанша адам қаза тапты?",
+            "19 террористі есептемегенде, 2977 адам қаза тапты.",
+            "19 террористі есептемегенде, 11 қыркүйекте 2977 адам қаза тапты.",
+            "19 террористі есептемегенде, 12 қыркүйекте 2977 адам қаза тапты.",
+        ),
+    ],
+)
+def test_the_event_a_unit_is_about_may_be_named(
+    lang: str, heading: str, source: str, sentence: str, wrong: str
+) -> None:
+    """'9/11' is a name, and the date in the unit's heading is no new number."""
+    assert claims.verify(sentence, source, source, (), lang, heading=heading).ok
+    assert not claims.verify(wrong, source, source, (), lang, heading=heading).ok
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "short", "other"),
+    [
+        (
+            "ru",
+            "Группа напала на воинскую часть Национальной гвардии.",
+            "Группа напала на воинскую часть Нацгвардии.",
+            "Группа напала на воинскую часть Росгвардии.",
+        ),
+        (
+            "kk",
+            "Топ Ұлттық гвардияның әскери бөлімшесіне шабуыл жасады.",
+            "Топ Ұлтгвардияның әскери бөлімшесіне шабуыл жасады.",
+            "Топ Росгвардияның әскери бөлімшесіне шабуыл жасады.",
+        ),
+        (
+            "en",
+            "The case was handled by the National Security Committee.",
+            "The case was handled by the NSC.",
+            "The case was handled by the FSB.",
+        ),
+    ],
+)
+def test_abbreviated_names_are_the_names_they_shorten(
+    lang: str, source: str, short: str, other: str
+) -> None:
+    assert _ok(short, source, lang)
+    assert not _ok(other, source, lang)
