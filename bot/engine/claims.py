@@ -28,6 +28,7 @@ reaches a teenager.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -336,23 +337,31 @@ class Verdict:
     reason: str = ""
 
 
-def _words(text: str) -> list[str]:
+# The same unit sentences are read for every clause of every answer: the pure
+# text functions below keep what they found for the texts they saw last.
+_CACHED = functools.lru_cache(maxsize=8192)
+
+
+@_CACHED
+def _words(text: str) -> tuple[str, ...]:
     """Lower-cased words, hyphenated ones split into their parts."""
-    return [p for w in _WORD.findall(text.lower()) for p in re.split(r"[-'’]", w) if p]
+    return tuple(p for w in _WORD.findall(text.lower()) for p in re.split(r"[-'’]", w) if p)
 
 
-def stems(text: str) -> set[str]:
+@_CACHED
+def stems(text: str) -> frozenset[str]:
     """Content stems: the first letters of every word of four letters or more."""
-    return {w[:STEM] for w in _words(text) if len(w) >= 4}
+    return frozenset(w[:STEM] for w in _words(text) if len(w) >= 4)
 
 
-def _content(text: str) -> set[str]:
+@_CACHED
+def _content(text: str) -> frozenset[str]:
     """Short stems of the words that carry content, for the novelty checks.
 
     Stems of one synonym group count as the same word.
     """
     found = {w[:NOVELTY_STEM] for w in _words(text) if len(w) >= 4 and w not in _FUNCTION_WORDS}
-    return {_SYNONYM.get(stem, stem) for stem in found}
+    return frozenset(_SYNONYM.get(stem, stem) for stem in found)
 
 
 def clauses(sentence: str, lang: str) -> list[str]:
@@ -378,7 +387,8 @@ def clauses(sentence: str, lang: str) -> list[str]:
     return out or [sentence]
 
 
-def _numbers(text: str, lang: str) -> set[str]:
+@_CACHED
+def _numbers(text: str, lang: str) -> frozenset[str]:
     """Every number of a text: digits, number words and Roman numerals ("XVIII век").
 
     A "9/11"-style token names an event; it is a name, not the numbers 9 and 11.
@@ -403,7 +413,7 @@ def _numbers(text: str, lang: str) -> set[str]:
                 if word.startswith(start) and _RU_ENDINGS.fullmatch(word[len(start) :]):
                     found.add(value)
                     break
-    return found
+    return frozenset(found)
 
 
 def _roman(numeral: str) -> int:
@@ -559,6 +569,7 @@ class _Scope:
         return {stem for group in self.negated for stem in group}
 
 
+@_CACHED
 def _scope(text: str, lang: str) -> _Scope:
     """Each negation of a text bound to the words it negates.
 
@@ -591,7 +602,7 @@ def _scope(text: str, lang: str) -> _Scope:
     return _Scope(tuple(groups), frozenset(plain))
 
 
-def _negation_reach(words: list[str], i: int, lang: str) -> list[int] | None:
+def _negation_reach(words: tuple[str, ...], i: int, lang: str) -> list[int] | None:
     """The positions of the words negated by ``words[i]``, or None if it is no negation."""
     word = words[i]
 
@@ -712,7 +723,8 @@ def _antonym(sentence: str, source: str, lang: str) -> str | None:
     return None
 
 
-def _article_clauses(text: str, lang: str) -> list[tuple[str, set[str]]]:
+@_CACHED
+def _article_clauses(text: str, lang: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each article number with the content words of the clause it stands in.
 
     Clauses are cut where claims are ("…, а статья 7 — …"), so two articles
@@ -724,7 +736,7 @@ def _article_clauses(text: str, lang: str) -> list[tuple[str, set[str]]]:
             words = stems(_ARTICLE.sub(" ", part))  # "бабына", "статье" say nothing
             for match in _ARTICLE.finditer(part):
                 found.append((match.group(1) or match.group(2), words))
-    return found
+    return tuple(found)
 
 
 def _articles_swapped(sentence: str, aligned: str, unit: str, lang: str) -> str | None:
@@ -741,7 +753,7 @@ def _articles_swapped(sentence: str, aligned: str, unit: str, lang: str) -> str 
         source = near if any(n == number for n, _ in near) else whole
         if len({n for n, _ in source}) < 2:
             continue
-        framing = set.intersection(*(w for _, w in source))
+        framing = frozenset.intersection(*(w for _, w in source))
         mine = words - framing
         own = [w - framing for n, w in source if n == number]
         other = [w - framing for n, w in source if n != number]
