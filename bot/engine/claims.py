@@ -118,7 +118,7 @@ _NEGATORS = {
         r"\b(?:not|no|never|cannot|without|neither|nor|rather than|instead of)\b|n't\b", re.I
     ),
     "ru": re.compile(r"\b(?:не|нет|нельзя|без|вместо)\b", re.I),
-    "kk": re.compile(r"\b(?:емес|жоқ|орнына)\b", re.I),
+    "kk": re.compile(r"\b(?:емес(?:пін|піз|сің|сіз|сіңдер|сіздер)?|жоқ|орнына)\b", re.I),
 }
 # Negative-concord words: in Russian and Kazakh they repeat a negation that a
 # verb already carries ("ничего не доказывает"), so they count only alone.
@@ -155,16 +155,16 @@ _PROHIBITION = {
 _CLAIM_WORDS = {
     "en": (
         "ban|prohib|forbid illeg allow|permit oblig|must|mandat|compul volunt atheis "
-        "state-r only every always never majori minori crimi unite equal super false "
+        "state-r only every always never majori|most minori crimi unite equal super false "
         "guarant entire complet all"
     ),
     "ru": (
         "запре|запрещ нелег разре|позво|можно обяза|должн добро атеис только всегд никогд "
-        "уголо объед равны высше ложны гаран полно целик всех все всё каждый"
+        "уголо объед равны высше ложны гаран полно целик всех все всё каждый большинств"
     ),
     "kk": (
         "тыйым|тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш қылмы "
-        "біріг тең жоғар жалға кепіл толық барлы бәрі әрбір"
+        "біріг тең жоғар жалға кепіл толық барлы бәрі әрбір көпшілі|көбі"
     ),
 }
 # The claim-word groups for "banned" and "allowed", per language.
@@ -544,7 +544,11 @@ _NEGATION_SKIP = frozenset(_NEGATION_SKIP_TEXT.split())
 _EN_NEGATORS = frozenset({"not", "no", "never", "cannot", "without", "nor", "neither"})
 _EN_CONCORD = frozenset({"none", "nothing", "nobody", "nowhere"})
 _RU_NEGATORS = frozenset({"не", "нет", "нельзя", "без", "вместо"})
-_KK_AFTER = frozenset({"емес", "жоқ", "орнына"})
+# "емес" takes person endings: "міндетті емессің", "кінәлі емеспін".
+_KK_AFTER = frozenset(
+    {"емес", "емеспін", "емеспіз", "емессің", "емессіз", "емессіңдер", "емессіздер"}
+    | {"жоқ", "орнына"}
+)
 # How many letters of a negated word must match: enough for case endings.
 _SCOPE_STEM = 4
 # A negation reaches this many content words after it ("not a reason to hate
@@ -703,7 +707,7 @@ def _claim_stems(text: str, lang: str) -> set[str]:
         for stem in group.split("|"):
             if "-" in stem:
                 hit = stem.replace("-", " ") in lowered or stem in lowered
-            elif len(stem) <= 3 or stem in ("все", "всё", "всех", "бәрі"):
+            elif len(stem) <= 3 or stem in ("все", "всё", "всех", "бәрі", "көбі"):
                 hit = stem in tokens
             else:
                 hit = any(t.startswith(stem) for t in tokens)

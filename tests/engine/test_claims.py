@@ -437,3 +437,38 @@ def test_abbreviated_names_are_the_names_they_shorten(
 ) -> None:
     assert _ok(short, source, lang)
     assert not _ok(other, source, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "changed", "kept"),
+    [
+        (
+            "en",
+            "Researchers describe jihadi-Salafis, who call for armed struggle, as a minority.",
+            "Most Salafis call for armed struggle.",
+            "Jihadi-Salafis, who call for armed struggle, are a minority.",
+        ),
+        (
+            "ru",
+            "Исследователи описывают джихадистов-салафитов, призывающих к вооружённой борьбе, "
+            "как меньшинство.",
+            "Большинство салафитов призывают к вооружённой борьбе.",
+            "Джихадисты-салафиты, призывающие к вооружённой борьбе, — меньшинство.",
+        ),
+        (
+            "kk",
+            "Зерттеушілер қарулы күреске шақыратын жиһадшыл сәләфилерді азшылық деп сипаттайды.",
+            "Сәләфилердің көбі қарулы күреске шақырады.",
+            "Қарулы күреске шақыратын жиһадшыл сәләфилер азшылық деп сипатталады.",
+        ),
+    ],
+)
+def test_most_is_a_claim_word(lang: str, source: str, changed: str, kept: str) -> None:
+    assert not _ok(changed, source, lang)
+    assert _ok(kept, source, lang)
+
+
+def test_kazakh_emes_with_a_person_ending_negates() -> None:
+    source = "Бейтаныс адамдардың хабарламаларына жауап беруге міндетті емессің."
+    assert not _ok("Бейтаныс адамдардың хабарламаларына жауап беруге міндеттісің.", source, "kk")
+    assert _ok("Бейтаныс адамдардың хабарламаларына жауап беруге міндетті емессің.", source, "kk")
