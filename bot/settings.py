@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         "the extractive answer is sent instead.",
     )
     llm_temperature: float = Field(0.2, ge=0, le=2, description="LLM sampling temperature.")
+    support_threshold: float = Field(
+        0.86,
+        description="Output guard: an LLM sentence needs this cosine similarity to a "
+        "retrieved sentence, or it is dropped.",
+    )
 
     # --- optional guard model -----------------------------------------------
     guard_base_url: str | None = Field(

@@ -107,7 +107,9 @@ class Engine:
             self._generator = LLMGenerator(settings, self.prompts)
         from bot.engine.guard import OutputGuard
 
-        self.guard = OutputGuard(self.policy, self.prompts)
+        self.guard = OutputGuard(
+            self.policy, self.embeddings, settings.support_threshold, self.prompts
+        )
         # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
         self.listeners: list[Listener] = self._default_listeners() if record else []
         self.check_listeners: list[CheckListener] = []
