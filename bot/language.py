@@ -302,6 +302,156 @@ _KK_LATIN_SUFFIX = re.compile(
     r"(dyń|dıń|nyń|nıń|ǵa|ge|qa|ke|lar|ler|dar|der|tar|ter|daǵy|degi|dyn|nyn|ghy|gy)$"
 )
 
+# Kazakh typed in Cyrillic without its own letters (қ→к, ұ→у, і→и…), as many type on
+# a Russian keyboard: frequent Kazakh words and particles that Russian does not have,
+# weighed against Russian function words ("агам мени кафир деди, не истеймин" is
+# Kazakh; "что такое беташар" is Russian).
+_KK_PLAIN = frozenset(
+    [
+        "калай",
+        "кандай",
+        "неге",
+        "ким",
+        "кимге",
+        "кимнин",
+        "деген",
+        "дегенимиз",
+        "деп",
+        "деди",
+        "дейди",
+        "дейсин",
+        "айтып",
+        "айтшы",
+        "айтады",
+        "жатыр",
+        "жатырмын",
+        "болады",
+        "бола",
+        "болса",
+        "болмайды",
+        "болмайма",
+        "емес",
+        "емеспе",
+        "жаксы",
+        "жаман",
+        "керек",
+        "кажет",
+        "комек",
+        "комектес",
+        "мемлекет",
+        "туралы",
+        "ушин",
+        "жане",
+        "мен",
+        "сен",
+        "сиз",
+        "сизге",
+        "бизде",
+        "бизге",
+        "бул",
+        "осы",
+        "мына",
+        "сол",
+        "кайда",
+        "кашан",
+        "канша",
+        "агам",
+        "апам",
+        "анам",
+        "акем",
+        "атам",
+        "ажем",
+        "досым",
+        "досым",
+        "мени",
+        "менин",
+        "сенин",
+        "оны",
+        "оган",
+        "олар",
+        "истеймин",
+        "истейин",
+        "истеу",
+        "рас",
+        "шын",
+        "шынымен",
+        "дурыс",
+        "ма",
+        "ме",
+        "ба",
+        "бе",
+        "па",
+        "пе",
+        "пен",
+        "мен",
+        "бар",
+        "жок",
+        "жок",
+        "па",
+        "кезде",
+        "соны",
+        "сондай",
+        "кейин",
+        "бирак",
+        "себеби",
+        "нели",
+        "караса",
+    ]
+)
+_RU_FUNCTION = frozenset(
+    [
+        "и",
+        "в",
+        "во",
+        "на",
+        "что",
+        "это",
+        "как",
+        "а",
+        "но",
+        "я",
+        "ты",
+        "мне",
+        "меня",
+        "тебе",
+        "он",
+        "она",
+        "они",
+        "его",
+        "её",
+        "ее",
+        "их",
+        "почему",
+        "зачем",
+        "или",
+        "ли",
+        "если",
+        "чтобы",
+        "можно",
+        "нужно",
+        "есть",
+        "было",
+        "будет",
+        "такое",
+        "так",
+        "там",
+        "тут",
+        "уже",
+        "ещё",
+        "еще",
+        "всё",
+        "все",
+    ]
+)
+
+
+def _plain_kazakh(cyr_words: list[str]) -> bool:
+    lowered = [w.lower() for w in cyr_words]
+    kazakh = sum(1 for w in lowered if w in _KK_PLAIN)
+    russian = sum(1 for w in lowered if w in _RU_FUNCTION)
+    return kazakh >= 2 and kazakh > russian
+
+
 # Latin → Cyrillic for Kazakh (2021 official alphabet plus common informal digraphs).
 _TRANSLIT_DIGRAPHS = (
     ("sh", "ш"),
@@ -711,6 +861,8 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
     if kk_words and (kk_words >= 0.2 * len(cyr_words) or len(cyr_words) <= 3):
         return Detection("kk", 1.0)
     latin = sum(1 for ch in letters if _LATIN.match(ch))
+    if cyr > latin and _plain_kazakh(cyr_words):
+        return Detection("kk", 0.8)
     words = [w.lower() for w in _WORD.findall(text)]
     if latin > cyr:
         score = _kazakh_latin_score(words)

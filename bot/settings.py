@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         description="A second unit is quoted too when it clears the answer threshold and "
         "scores within this margin of the best one.",
     )
+    crisis_answer_below: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="A crisis the classifier is less sure of than this (no crisis rule "
+        "matched) still gets the help lines first, and then the answer unit that clearly "
+        "matches the question, if one does.",
+    )
     top_k: int = Field(8, ge=1, le=50, description="Units retrieved per question.")
     max_input_chars: int = Field(
         4000, ge=100, description="Longer messages are truncated (and the user is told)."

@@ -49,8 +49,13 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, embeddings: KelisimEmbed
         shutil.copytree(PROJECT_INDEX, data_dir / "index")
     build_index(make_settings(data_dir), embeddings)
     cache = PROJECT_ROOT / "data" / "cache"
-    if cache.exists():
-        shutil.copytree(cache, data_dir / "cache")
+    if cache.exists():  # model caches; the build above wrote this index's own pointer copy
+        shutil.copytree(
+            cache,
+            data_dir / "cache",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("pointer.json"),
+        )
     return data_dir
 
 

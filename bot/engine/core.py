@@ -23,6 +23,7 @@ from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import (
     clarify,
+    crisis_brief,
     no_answer,
     no_answer_near,
     related_block,
@@ -284,11 +285,41 @@ class Engine:
             # in the reply language (they differ when the user forces one with ``--lang``).
             written_in.lang,
         )
+        if (
+            verdict.decision is Decision.CRISIS
+            and verdict.confidence < self.settings.crisis_answer_below
+        ):
+            return self._crisis_with_answer(verdict, lang, notices, explanation, grounded)
         if verdict.decision is Decision.REDIRECT and self._redirect_note(verdict, lang):
             return self._redirect_with_answer(verdict, lang, notices, explanation, grounded)
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
         return grounded()
+
+    def _crisis_with_answer(
+        self,
+        verdict: Verdict,
+        lang: Lang,
+        notices: list[str],
+        explanation: list[str],
+        grounded: Callable[[], Reply],
+    ) -> Reply:
+        """Help lines first, then the answer — when the crisis reading is uncertain.
+
+        "My father pays a healer online, is that a scam?" can read as a crisis to the
+        classifier; the help lines are always given, but a question that a unit
+        clearly answers is answered too, instead of being met with phone numbers alone.
+        """
+        reply = grounded()
+        if reply.decision is not Decision.ANSWER:
+            return self._templated(verdict, lang, notices, explanation)
+        explanation.append("crisis uncertain: help lines first, then the unit that answers")
+        brief = crisis_brief(self.prompts, verdict.category, lang)
+        reply.decision, reply.category = Decision.CRISIS, verdict.category
+        reply.body = f"{brief}\n\n{reply.body}"
+        lead = _with_notices("", notices)
+        reply.text = lead + f"{brief}\n\n{reply.text.removeprefix(lead)}"
+        return reply
 
     def _redirect_note(self, verdict: Verdict, lang: Lang) -> str:
         notes = self.prompts.value(lang, "redirect_with_answer_by_category") or {}

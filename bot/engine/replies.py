@@ -32,6 +32,20 @@ def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -
     return prompts.text(lang, key, detail=detail.strip())
 
 
+def crisis_brief(prompts: Prompts, category: str, lang: Lang) -> str:
+    """The short help block that leads a crisis reply which also answers a question."""
+    lines = "\n".join(f"• {line}" for line in prompts.helpline_lines(lang))
+    by_kind = prompts.value(lang, "crisis_by_category") or {}
+    detail = str(by_kind.get(category) or "").strip()
+    text = prompts.text(
+        lang,
+        "crisis_brief",
+        helplines=lines or prompts.text(lang, "crisis_no_lines"),
+        detail=detail,
+    )
+    return "\n".join(line.rstrip() for line in text.split("\n") if line.strip())
+
+
 def no_answer(prompts: Prompts, lang: Lang, topics: list[str], limit: int = 5) -> str:
     """The honest reply when no vetted source covers the question (topics in ``lang``)."""
     listed = "\n".join(f"• {title}" for title in topics[:limit])

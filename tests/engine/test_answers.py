@@ -281,7 +281,25 @@ def test_a_crisis_reply_says_what_fits_the_situation(
     detail = engine.prompts.value(lang, "crisis_by_category").get(reply.category, "")
     if reply.category == "grooming":
         assert detail and detail in reply.text
-    assert "\n\n" not in reply.text and "112" in reply.text
+    assert "112" in reply.text
+    if not reply.units:  # the crisis reply alone reads as one block
+        assert "\n\n" not in reply.text
+
+
+def test_an_uncertain_crisis_gets_the_help_lines_first_and_then_the_answer(
+    engine: Engine,
+) -> None:
+    text = (
+        "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
+        "ата-анаңа айтпа дейді. Бұл нормально ма?"
+    )
+    sure = engine.with_settings(crisis_answer_below=0.0).answer(Question(text))
+    assert sure.decision is Decision.CRISIS and not sure.units and not sure.sources
+    unsure = engine.with_settings(crisis_answer_below=1.0).answer(Question(text))
+    assert unsure.decision is Decision.CRISIS and unsure.units and unsure.sources
+    lines = engine.prompts.helpline_lines("kk")
+    first_unit = unsure.text.index(engine.retriever.unit(unsure.units[0], "kk").question)  # type: ignore[union-attr]
+    assert all(0 <= unsure.text.index(line) < first_unit for line in lines)
 
 
 def test_not_covered_offers_the_nearest_questions_it_can_answer(engine: Engine) -> None:

@@ -1,0 +1,35 @@
+"""Which language a message is in, for the messages young people actually type."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.language import detect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Kazakh on a Russian keyboard: no Kazakh letters, Russian words mixed in.
+        "агам мени кафир деди, не истеймин",
+        "короче наурыз харам ба вообще, блогер айтып жатыр",
+        "мына видеоны корип шыктым, ол рас па",
+        "Қазақстанда қандай ұйымдар тыйым салынған?",
+    ],
+)
+def test_kazakh_is_kazakh_even_without_its_own_letters(text: str) -> None:
+    assert detect(text).lang == "kk"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Что такое беташар?",
+        "Мой брат говорит что мы неправильные мусульмане, что делать?",
+        # A Kazakh word or two quoted in Russian prose stays Russian.
+        "Бабушка говорит что мен сен это по-казахски я и ты",
+        "жети ата деген не и зачем его знать",
+    ],
+)
+def test_russian_with_a_kazakh_word_stays_russian(text: str) -> None:
+    assert detect(text).lang == "ru"
