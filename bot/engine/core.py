@@ -314,12 +314,7 @@ class Engine:
         if reply.decision is not Decision.ANSWER:
             return self._templated(verdict, lang, notices, explanation)
         explanation.append("crisis uncertain: help lines first, then the unit that answers")
-        brief = crisis_brief(self.prompts, verdict.category, lang)
-        reply.decision, reply.category = Decision.CRISIS, verdict.category
-        reply.body = f"{brief}\n\n{reply.body}"
-        lead = _with_notices("", notices)
-        reply.text = lead + f"{brief}\n\n{reply.text.removeprefix(lead)}"
-        return reply
+        return _led_by(reply, crisis_brief(self.prompts, verdict.category, lang), verdict, notices)
 
     def _redirect_note(self, verdict: Verdict, lang: Lang) -> str:
         notes = self.prompts.value(lang, "redirect_with_answer_by_category") or {}
@@ -350,12 +345,7 @@ class Engine:
                 block = related_block(self.prompts, lang, reply.suggestions)
                 redirect.text = f"{redirect.text}\n\n{block}"
             return redirect
-        note = self._redirect_note(verdict, lang)
-        reply.decision, reply.category = Decision.REDIRECT, verdict.category
-        reply.body = f"{note}\n\n{reply.body}"
-        lead = _with_notices("", notices)  # notices lead; the note goes right after them
-        reply.text = lead + f"{note}\n\n{reply.text.removeprefix(lead)}"
-        return reply
+        return _led_by(reply, self._redirect_note(verdict, lang), verdict, notices)
 
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
@@ -724,6 +714,15 @@ def _plain(
         notices=notices,
         explanation=explanation,
     )
+
+
+def _led_by(reply: Reply, lead: str, verdict: Verdict, notices: list[str]) -> Reply:
+    """A grounded ``reply`` led by ``lead`` (after any notices), as ``verdict`` decided."""
+    reply.decision, reply.category = verdict.decision, verdict.category
+    reply.body = f"{lead}\n\n{reply.body}"
+    before = _with_notices("", notices)
+    reply.text = before + f"{lead}\n\n{reply.text.removeprefix(before)}"
+    return reply
 
 
 def _question_parts(text: str) -> list[str]:
