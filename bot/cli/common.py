@@ -22,8 +22,8 @@ def ensure_index(s: Settings) -> None:
     """Build the index if it has never been built, with a visible progress line."""
     from bot.knowledge import store
 
-    if store.read_mirror(store.mirror_path(s)) is not None:
-        return  # built before (and answering reads Chroma itself if the copy is stale)
+    if store.mirrored_and_cached(s.data_dir / "cache", store.mirror_path(s)) is not None:
+        return  # built, and answering can start without opening the index store
     client = store.make_client(s)
     if store.read_pointer(client) is None:
         from bot.cli.kb import run_build

@@ -289,63 +289,49 @@ class Engine:
             verdict.decision is Decision.CRISIS
             and verdict.confidence < self.settings.crisis_answer_below
         ):
-            return self._crisis_with_answer(verdict, lang, notices, explanation, grounded)
-        if verdict.decision is Decision.REDIRECT and self._redirect_note(verdict, lang):
-            return self._redirect_with_answer(verdict, lang, notices, explanation, grounded)
+            # An uncertain crisis reading: help lines first, and the answer too, so that
+            # "my father pays a healer online, is that a scam?" is not met with phone
+            # numbers alone.
+            brief = crisis_brief(self.prompts, verdict.category, lang)
+            return self._lead_then_answer(verdict, brief, lang, notices, explanation, grounded)
+        note = self._redirect_note(verdict, lang)
+        if verdict.decision is Decision.REDIRECT and note:
+            # "Can I pray at work? Can my employer forbid it?" is for an imam *and* about
+            # the law: who decides for the asker, then what vetted sources say in general.
+            return self._lead_then_answer(verdict, note, lang, notices, explanation, grounded)
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
         return grounded()
-
-    def _crisis_with_answer(
-        self,
-        verdict: Verdict,
-        lang: Lang,
-        notices: list[str],
-        explanation: list[str],
-        grounded: Callable[[], Reply],
-    ) -> Reply:
-        """Help lines first, then the answer — when the crisis reading is uncertain.
-
-        "My father pays a healer online, is that a scam?" can read as a crisis to the
-        classifier; the help lines are always given, but a question that a unit
-        clearly answers is answered too, instead of being met with phone numbers alone.
-        """
-        reply = grounded()
-        if reply.decision is not Decision.ANSWER:
-            return self._templated(verdict, lang, notices, explanation)
-        explanation.append("crisis uncertain: help lines first, then the unit that answers")
-        return _led_by(reply, crisis_brief(self.prompts, verdict.category, lang), verdict, notices)
 
     def _redirect_note(self, verdict: Verdict, lang: Lang) -> str:
         notes = self.prompts.value(lang, "redirect_with_answer_by_category") or {}
         return str(notes.get(verdict.category) or "").strip()
 
-    def _redirect_with_answer(
+    def _lead_then_answer(
         self,
         verdict: Verdict,
+        lead: str,
         lang: Lang,
         notices: list[str],
         explanation: list[str],
         grounded: Callable[[], Reply],
     ) -> Reply:
-        """The right person to ask, and what vetted sources say in general.
+        """``lead`` (help lines, or who decides), then the unit that clearly answers.
 
-        "Can I pray at work? Can my employer forbid it?" is a question for an imam
-        *and* a question about the law: the redirect says who decides for the asker,
-        and a unit that clearly matches answers the general part. Without such a
-        unit the redirect stands alone.
+        Without such a unit the decision's own template stands alone; a redirect
+        still offers the close questions the corpus answers, a crisis reply does not
+        (nothing is put between a young person in crisis and the help lines).
         """
         reply = grounded()
-        if reply.decision is not Decision.ANSWER:
-            explanation.append("redirect: no unit clearly answers the general part")
-            redirect = self._templated(verdict, lang, notices, explanation)
-            # Close questions the corpus does answer are still offered as next questions.
-            if reply.suggestions:
-                redirect.suggestions = reply.suggestions
-                block = related_block(self.prompts, lang, reply.suggestions)
-                redirect.text = f"{redirect.text}\n\n{block}"
-            return redirect
-        return _led_by(reply, self._redirect_note(verdict, lang), verdict, notices)
+        if reply.decision is Decision.ANSWER:
+            explanation.append(f"{verdict.decision.value}: {lead[:40]}…, then the answer")
+            return _led_by(reply, lead, verdict, notices)
+        explanation.append(f"{verdict.decision.value}: no unit clearly answers the question")
+        alone = self._templated(verdict, lang, notices, explanation)
+        if verdict.decision is Decision.REDIRECT and reply.suggestions:
+            alone.suggestions = reply.suggestions
+            alone.text += "\n\n" + related_block(self.prompts, lang, reply.suggestions)
+        return alone
 
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
@@ -402,9 +388,8 @@ class Engine:
                 if h.score >= settings.answer_threshold
                 and best.score - h.score <= settings.second_unit_margin
             ]
-            if len(chosen) < MAX_UNITS:
-                candidates = {h.unit_id for h in hits}
-                chosen += self._other_part(text, search_lang, chosen, candidates, explanation)
+            candidates = {h.unit_id for h in hits}
+            chosen = self._other_part(text, search_lang, chosen, candidates, explanation)
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
         reply = None
         if self._generator is not None:
@@ -426,30 +411,37 @@ class Engine:
     def _other_part(
         self, text: str, lang: Lang, chosen: list[str], candidates: set[str], explanation: list[str]
     ) -> list[str]:
-        """The unit that answers another question in the same message, if one clearly does.
+        """``chosen`` (and a unit that answers another question), in the questions' order.
 
         "What was Operation Zhusan? Were the women who came back punished?" asks two
         things; the whole message matches the first best, so each question in it is
-        also searched alone, and a unit that clearly answers a later one is quoted too —
-        only one the whole message also found (``candidates``), so that "why did they
-        do it?" read alone cannot bring in a unit about something else.
+        also searched alone, and a unit that clearly answers another one is quoted too
+        — only one the whole message also found (``candidates``), so that "why did they
+        do it?" read alone cannot bring in a unit about something else. Units follow
+        the order of the questions they answer.
         """
         parts = _question_parts(text) if len(text) <= MAX_PARTS_CHARS else []
         if len(parts) < 2:
-            return []
+            return chosen
+        best: list[Hit | None] = []
         for part in parts:
             hits = self.retriever.search(
                 self.embeddings.query_vector(embedded(part)), lang, 1, part
             )
-            if not hits or hits[0].unit_id in chosen or hits[0].unit_id not in candidates:
+            best.append(hits[0] if hits else None)
+        answered = [h.unit_id if h is not None else None for h in best]
+        chosen = list(chosen)
+        for n, hit in enumerate(best):
+            if len(chosen) >= MAX_UNITS:
+                break
+            if hit is None or hit.unit_id in chosen or hit.unit_id not in candidates:
                 continue
-            if hits[0].score >= self.settings.answer_threshold:
+            if hit.score >= self.settings.answer_threshold:
                 explanation.append(
-                    f"another question in the message: {part!r} → {hits[0].unit_id} "
-                    f"{hits[0].score:.3f}"
+                    f"another question in the message: {parts[n]!r} → {hit.unit_id} {hit.score:.3f}"
                 )
-                return [hits[0].unit_id]
-        return []
+                chosen.append(hit.unit_id)
+        return sorted(chosen, key=lambda u: answered.index(u) if u in answered else len(parts))
 
     def answer_unit(self, unit_id: str, lang: Lang, history: tuple[Turn, ...] = ()) -> Reply:
         """The reply quoting one unit, for a picked "Did you mean" or next question."""

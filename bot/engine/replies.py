@@ -9,18 +9,7 @@ from bot.models import Decision, Lang, Source, Suggestion
 def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -> str:
     """The reply for a refusal, crisis, redirect or out-of-scope decision."""
     if decision is Decision.CRISIS:
-        lines = "\n".join(f"• {line}" for line in prompts.helpline_lines(lang))
-        # What fits this kind of crisis (a stranger asking for secrecy, a friend being
-        # drawn in, bullying…) goes right after the first, warm line.
-        by_kind = prompts.value(lang, "crisis_by_category") or {}
-        detail = str(by_kind.get(category) or by_kind.get("default") or "").strip()
-        text = prompts.text(
-            lang,
-            "crisis",
-            helplines=lines or prompts.text(lang, "crisis_no_lines"),
-            detail=detail,
-        )
-        return "\n".join(line for line in text.split("\n") if line.strip())
+        return _crisis_text(prompts, "crisis", category, lang)
     key = {
         Decision.REFUSE: "refuse",
         Decision.REDIRECT: "redirect",
@@ -34,14 +23,21 @@ def templated(prompts: Prompts, decision: Decision, category: str, lang: Lang) -
 
 def crisis_brief(prompts: Prompts, category: str, lang: Lang) -> str:
     """The short help block that leads a crisis reply which also answers a question."""
+    return _crisis_text(prompts, "crisis_brief", category, lang)
+
+
+def _crisis_text(prompts: Prompts, key: str, category: str, lang: Lang) -> str:
+    """A crisis template with the help lines and what fits this kind of crisis.
+
+    The fitting advice (a stranger asking for secrecy, a friend being drawn in,
+    bullying…) goes right after the first, warm line; a kind without any leaves no
+    empty line behind.
+    """
     lines = "\n".join(f"• {line}" for line in prompts.helpline_lines(lang))
     by_kind = prompts.value(lang, "crisis_by_category") or {}
-    detail = str(by_kind.get(category) or "").strip()
+    detail = str(by_kind.get(category) or by_kind.get("default") or "").strip()
     text = prompts.text(
-        lang,
-        "crisis_brief",
-        helplines=lines or prompts.text(lang, "crisis_no_lines"),
-        detail=detail,
+        lang, key, helplines=lines or prompts.text(lang, "crisis_no_lines"), detail=detail
     )
     return "\n".join(line.rstrip() for line in text.split("\n") if line.strip())
 

@@ -166,20 +166,8 @@ class Retriever:
 
     def _pointer(self) -> store.Generation | None:
         """The serving generation: from the pointer's copy when its arrays are cached."""
-        mirrored = store.read_mirror(self._mirror)
-        if mirrored is not None and self._cached(mirrored):
-            return mirrored
-        return store.read_pointer(self._client)
-
-    def _cached(self, generation: store.Generation) -> bool:
-        if self._cache_dir is None:
-            return False
-        return all(
-            (
-                self._cache_dir / f"{prefix}-{generation.units}-{generation.fingerprint[:16]}.npz"
-            ).is_file()
-            for prefix in ("index", "lexical")
-        )
+        mirrored = store.mirrored_and_cached(self._cache_dir, self._mirror)
+        return mirrored if mirrored is not None else store.read_pointer(self._client)
 
     # -- loading -------------------------------------------------------------
     def _collection(self, name: str) -> chromadb.Collection:
@@ -196,7 +184,7 @@ class Retriever:
         """
         path = None
         if self._cache_dir is not None:
-            path = self._cache_dir / f"index-{generation.units}-{generation.fingerprint[:16]}.npz"
+            path = store.cached_arrays(self._cache_dir, generation, "index")
             try:
                 with np.load(path, allow_pickle=False) as stored:
                     units = {
@@ -301,7 +289,7 @@ class Retriever:
         """
         if self._cache_dir is None:
             return fit()
-        path = self._cache_dir / f"lexical-{generation.units}-{generation.fingerprint[:16]}.npz"
+        path = store.cached_arrays(self._cache_dir, generation, "lexical")
         try:
             return lexical_model.load(path)
         except (OSError, ValueError):

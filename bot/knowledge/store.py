@@ -17,6 +17,7 @@ its generation's arrays, readers ask Chroma.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -161,7 +162,24 @@ def write_mirror(path: Path | None, generation: Generation) -> None:
         tmp.write_text(json.dumps(asdict(generation)), encoding="utf-8")
         tmp.replace(path)
     except OSError:
-        pass  # only a shortcut: readers ask Chroma without it
+        # A copy naming an older generation would hide the new one: remove it, and
+        # readers ask Chroma instead.
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def cached_arrays(cache_dir: Path, generation: Generation, prefix: str) -> Path:
+    """Where a generation's arrays (``index``, ``lexical``) are cached."""
+    return cache_dir / f"{prefix}-{generation.units}-{generation.fingerprint[:16]}.npz"
+
+
+def mirrored_and_cached(cache_dir: Path | None, mirror: Path | None) -> Generation | None:
+    """The copied pointer, when its generation's arrays are all cached beside it."""
+    generation = read_mirror(mirror)
+    if generation is None or cache_dir is None:
+        return None
+    arrays = (cached_arrays(cache_dir, generation, p) for p in ("index", "lexical"))
+    return generation if all(a.is_file() for a in arrays) else None
 
 
 def read_mirror(path: Path | None) -> Generation | None:

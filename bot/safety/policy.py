@@ -53,7 +53,6 @@ MESSAGE_HEAD, MESSAGE_TAIL = 300, 100
 MAX_DECODED_FORMS = 2
 MAX_DECODED_CHARS = 200
 MAX_DECODED_TOKENS = 48
-MAX_VARIANT_CHARS = 1000
 
 
 def embedded(text: str) -> str:
@@ -163,11 +162,7 @@ class SafetyPolicy:
         vector: np.ndarray | None,
         alt_text: str | None,
     ) -> Verdict:
-        plain, *decoded = normalize.variants(text)
-        # An encoded or disguised request is short: each decoded form is read up to a
-        # bound, so a long message of words and their base64 costs the rules about
-        # what the message itself does (the plain text is always read whole).
-        forms = [plain, *((how, form[:MAX_VARIANT_CHARS]) for how, form in decoded)]
+        forms = normalize.variants(text)
         forms.extend(("one sentence of the", sentence) for sentence in normalize.sentences(text))
         if alt_text:
             forms.append(("Latin-script Kazakh", normalize.basic(alt_text)))

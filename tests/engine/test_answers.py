@@ -254,6 +254,15 @@ def test_two_questions_in_one_message_get_a_unit_each(engine: Engine) -> None:
     assert reply.body.index(first.question) < reply.body.index(second.question)
 
 
+def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> None:
+    reply = engine.answer(
+        Question(
+            "What does jihad actually mean? And why do extremists like to use the word so much?"
+        )
+    )
+    assert reply.units == ["jihad-meaning/meaning", "jihad-meaning/extremist-distortion"]
+
+
 def test_a_help_line_is_named_without_repeating_its_number(engine: Engine) -> None:
     for lang in ("kk", "ru", "en"):
         for line in engine.prompts.helpline_lines(lang):

@@ -280,3 +280,21 @@ def test_workers_on_a_chroma_server_pick_up_a_build_run_elsewhere(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_pointer_copy_that_cannot_be_written_never_outlives_its_generation(
+    tmp_path: Path,
+) -> None:
+    """A build that cannot update the copy removes the old one: readers then ask Chroma."""
+    from bot.knowledge import store
+
+    mirror = tmp_path / "cache" / "pointer.json"
+    old = store.Generation("kb_old_units", "kb_old_phrasings", "f" * 32, "e5", "2026-01-01")
+    new = store.Generation("kb_new_units", "kb_new_phrasings", "e" * 32, "e5", "2026-01-02")
+    store.write_mirror(mirror, old)
+    assert store.read_mirror(mirror) == old
+    assert store.mirrored_and_cached(mirror.parent, mirror) is None  # no arrays cached yet
+    # The temporary file cannot be written (a directory stands in its place).
+    mirror.with_suffix(f".{os.getpid()}.tmp").mkdir()
+    store.write_mirror(mirror, new)
+    assert store.read_mirror(mirror) is None
