@@ -202,18 +202,28 @@ def bench_bounds() -> None:
 
     normal = float(np.median([cost(Question(q)) for q in questions]))
     words = " ".join(questions).split()
-    story = (" ".join(words) * 3)[:4096]
-    encoded = " ".join(f"{w} {base64.b64encode(w.encode()).decode()}" for w in (words * 3))[:4000]
-    history = tuple(Turn("user", "ы" * 40_000) for _ in range(4))
-    cases = {
-        "a 4,096-character story": Question(story),
-        "4,000 characters of words and their base64": Question(encoded),
-        "a short question after 4 x 40 KB of history": Question(questions[0], history=history),
-    }
+
+    def cases(shift: int) -> dict[str, Question]:
+        """The long messages, from the words rotated by ``shift`` (fresh text each round)."""
+        turned = (words[shift:] + words[:shift]) * 3
+        story = " ".join(turned)[:4096]
+        encoded = " ".join(f"{w} {base64.b64encode(w.encode()).decode()}" for w in turned)[:4000]
+        history = tuple(Turn("user", f"{shift} " + "ы" * 40_000) for _ in range(4))
+        return {
+            "a 4,096-character story": Question(story),
+            "4,000 characters of words and their base64": Question(encoded),
+            "a short question after 4 x 40 KB of history": Question(
+                questions[shift], history=history
+            ),
+        }
+
+    rounds = [cases(shift) for shift in (0, 7, 13)]
     print(f"bounded cost: a normal question {normal:.0f} ms (median of {len(questions)})")
-    for name, question in cases.items():
-        ms = cost(question)
-        print(f"  {name}: {ms:.0f} ms, {ms / normal:.1f}x a normal question")
+    for name in rounds[0]:
+        ms = float(np.median([cost(r[name]) for r in rounds]))
+        print(
+            f"  {name}: {ms:.0f} ms (median of {len(rounds)}), {ms / normal:.1f}x a normal question"
+        )
 
 
 def bench_guard() -> None:

@@ -109,8 +109,9 @@ class Settings(BaseSettings):
         0.01,
         ge=0,
         le=0.2,
-        description="A second unit is quoted too when it clears the answer threshold and "
-        "scores within this margin of the best one.",
+        description="A second unit of the same topic is quoted too when it clears the answer "
+        "threshold and scores within this margin of the best one. A message that asks two "
+        "questions gets a unit for each regardless.",
     )
     crisis_answer_below: float = Field(
         0.75,
@@ -119,6 +120,13 @@ class Settings(BaseSettings):
         description="A crisis the classifier is less sure of than this (no crisis rule "
         "matched) still gets the help lines first, and then the answer unit that clearly "
         "matches the question, if one does.",
+    )
+    crisis_answer_kinds: list[str] = Field(
+        ["friend_joining", "group_pressure", "grooming", "bullying", "violent_intent"],
+        description="Kinds of crisis that, when the classifier decided them (no crisis rule "
+        "matched), always get the help lines first and then the answer unit that clearly "
+        "matches the question: a worry about a friend, pressure or a stranger's message "
+        "needs what to do as well as whom to call. Self-harm is not among them.",
     )
     top_k: int = Field(8, ge=1, le=50, description="Units retrieved per question.")
     max_input_chars: int = Field(

@@ -36,6 +36,7 @@ from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
 from bot.models import LANGS, Decision, Lang, Question, Reply, Source, Suggestion, Turn, Verdict
+from bot.safety.asking import asks_about
 from bot.safety.policy import SafetyPolicy, embedded
 from bot.safety.screening import screen
 from bot.safety.wrappers import unwrap
@@ -60,8 +61,26 @@ NEAR_SPREAD = 0.03
 # searched alone.
 MAX_UNITS = 2
 MAX_PARTS = 4
+PART_POOL = 40  # units searched per question part, to find one the whole message matched
 MAX_PARTS_CHARS = 600  # a long story is not a list of questions (and stays cheap)
 _PARTS = re.compile(r"(?<=[?!.…])\s+|\n+")
+_QUESTION_WORDS = (
+    r"why|how|what|who|when|where|which|is|are|was|were|can|do|does|did|should|"
+    r"почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|можно|правда|ли|"
+    r"неге|қалай|кім|қашан|қайда|қанша|не|рас"
+)
+# A sentence that asks without a question mark: "…deepfake? and is sharing one a crime".
+_ASKS = re.compile(
+    rf"^(?:(?:and|or|but|also|и|или|а|ещё|еще|және|әрі|ал)\s+)?(?:{_QUESTION_WORDS})\b",
+    re.IGNORECASE,
+)
+# "Who are Jehovah's Witnesses, are they banned here?": a second question after a comma
+# that refers back with a pronoun.
+_REFERS_BACK = re.compile(
+    r",\s+(?=(?:is it|are they|was it|were they|is that|они|она|он|оно|её|ее|его|их|это|"
+    r"олар|ол|оны|оларды|бұл)\b)",
+    re.IGNORECASE,
+)
 # "…, and why…", "… и сколько…", "… және неге…": a second question joined to the first.
 _JOINED = re.compile(
     r",?\s+(?:and|or|but|и|или|а|және|әрі|ал)\s+(?=(?:why|how|what|who|when|where|which|"
@@ -285,15 +304,30 @@ class Engine:
             # in the reply language (they differ when the user forces one with ``--lang``).
             written_in.lang,
         )
-        if (
-            verdict.decision is Decision.CRISIS
-            and verdict.confidence < self.settings.crisis_answer_below
+        if verdict.decision is Decision.CRISIS and (
+            verdict.confidence < self.settings.crisis_answer_below
+            or (verdict.confidence < 1.0 and verdict.category in self.settings.crisis_answer_kinds)
         ):
-            # An uncertain crisis reading: help lines first, and the answer too, so that
-            # "my father pays a healer online, is that a scam?" is not met with phone
-            # numbers alone.
+            # An uncertain crisis reading, or a worry about someone else or a stranger's
+            # message: help lines first, and the answer too, so that "my father pays a
+            # healer online, is that a scam?" is not met with phone numbers alone.
             brief = crisis_brief(self.prompts, verdict.category, lang)
             return self._lead_then_answer(verdict, brief, lang, notices, explanation, grounded)
+        if (
+            verdict.decision is Decision.REFUSE
+            and verdict.confidence < 1.0
+            and verdict.category != "jailbreak"
+            and asks_about(asked)
+        ):
+            # The classifier alone read a refusal, but the message asks *about*
+            # something ("is sharing ISIS videos to mock them illegal?"): a unit that
+            # clearly answers is the right reply; without one the refusal stands.
+            reply = grounded()
+            if reply.decision is Decision.ANSWER:
+                explanation.append("refuse (classifier only) overruled: a question about it")
+                reply.category = "general"
+                return reply
+            return self._templated(verdict, lang, notices, explanation)
         note = self._redirect_note(verdict, lang)
         if verdict.decision is Decision.REDIRECT and note:
             # "Can I pray at work? Can my employer forbid it?" is for an imam *and* about
@@ -382,14 +416,17 @@ class Engine:
                 return self._no_answer(lang, notices, explanation, hits)
             if best.score < settings.answer_threshold:
                 return self._clarify(lang, notices, explanation, hits)
+            # A close second from the same topic completes the answer ("what is a
+            # secular state" + "does secular mean atheist"); one from another topic
+            # mostly says the same again in other words.
             chosen = [best.unit_id] + [
                 h.unit_id
                 for h in hits[1:2]
                 if h.score >= settings.answer_threshold
                 and best.score - h.score <= settings.second_unit_margin
+                and _group(h.unit_id) == _group(best.unit_id)
             ]
-            candidates = {h.unit_id for h in hits}
-            chosen = self._other_part(text, search_lang, chosen, candidates, explanation)
+            chosen = self._other_part(text, search_lang, chosen, hits, explanation)
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
         reply = None
         if self._generator is not None:
@@ -409,38 +446,52 @@ class Engine:
         return reply
 
     def _other_part(
-        self, text: str, lang: Lang, chosen: list[str], candidates: set[str], explanation: list[str]
+        self, text: str, lang: Lang, chosen: list[str], hits: list[Hit], explanation: list[str]
     ) -> list[str]:
         """``chosen`` (and a unit that answers another question), in the questions' order.
 
         "What was Operation Zhusan? Were the women who came back punished?" asks two
         things; the whole message matches the first best, so each question in it is
         also searched alone, and a unit that clearly answers another one is quoted too
-        — only one the whole message also found (``candidates``), so that "why did they
-        do it?" read alone cannot bring in a unit about something else. Units follow
-        the order of the questions they answer.
+        — only one the whole message also found (``hits``), so that "why did they do
+        it?" read alone cannot bring in a unit about something else. A question that
+        leans on the first ("Who are Jehovah's Witnesses, are they banned here?") rarely
+        finds its unit alone, so it may also pick, among the units the whole message
+        clearly matches, the one closest to it. Units follow the order of the questions
+        they answer.
         """
         parts = _question_parts(text) if len(text) <= MAX_PARTS_CHARS else []
         if len(parts) < 2:
             return chosen
+        settings = self.settings
+        candidates = {h.unit_id for h in hits}
+        clear = {h.unit_id for h in hits if h.score >= settings.answer_threshold}
         best: list[Hit | None] = []
         for part in parts:
-            hits = self.retriever.search(
-                self.embeddings.query_vector(embedded(part)), lang, 1, part
+            found = self.retriever.search(
+                self.embeddings.query_vector(embedded(part)), lang, PART_POOL, part
             )
-            best.append(hits[0] if hits else None)
+            top = found[0] if found else None
+            if (
+                top is None
+                or top.unit_id not in candidates
+                or top.score < settings.answer_threshold
+            ):
+                top = next((h for h in found if h.unit_id in clear), None)
+                if top is not None and top.score < settings.clarify_threshold:
+                    top = None
+            best.append(top)
         answered = [h.unit_id if h is not None else None for h in best]
         chosen = list(chosen)
         for n, hit in enumerate(best):
             if len(chosen) >= MAX_UNITS:
                 break
-            if hit is None or hit.unit_id in chosen or hit.unit_id not in candidates:
+            if hit is None or hit.unit_id in chosen:
                 continue
-            if hit.score >= self.settings.answer_threshold:
-                explanation.append(
-                    f"another question in the message: {parts[n]!r} → {hit.unit_id} {hit.score:.3f}"
-                )
-                chosen.append(hit.unit_id)
+            explanation.append(
+                f"another question in the message: {parts[n]!r} → {hit.unit_id} {hit.score:.3f}"
+            )
+            chosen.append(hit.unit_id)
         return sorted(chosen, key=lambda u: answered.index(u) if u in answered else len(parts))
 
     def answer_unit(self, unit_id: str, lang: Lang, history: tuple[Turn, ...] = ()) -> Reply:
@@ -725,14 +776,24 @@ def _question_parts(text: str) -> list[str]:
     its own.
     """
     sentences = [s.strip() for s in _PARTS.split(text) if s.strip()]
-    questions = [s for s in sentences if s.endswith("?") and len(s.split()) >= 3]
+    questions = [
+        s
+        for s in sentences
+        if len(s.split()) >= 3 and (s.endswith("?") or (len(sentences) > 1 and _ASKS.match(s)))
+    ]
     if not questions and len(sentences) == 1:  # many people leave the "?" out
         questions = sentences
     if len(questions) == 1:  # "What is X and why Y?": two questions in one sentence
-        halves = [h.strip(" ,") for h in _JOINED.split(questions[0], maxsplit=1)]
-        if len(halves) == 2 and all(len(h.split()) >= 3 for h in halves):
-            questions = halves
+        for joint in (_JOINED, _REFERS_BACK):
+            halves = [h.strip(" ,") for h in joint.split(questions[0], maxsplit=1)]
+            if len(halves) == 2 and all(len(h.split()) >= 3 for h in halves):
+                questions = halves
+                break
     return questions[:MAX_PARTS]
+
+
+def _group(unit_id: str) -> str:
+    return unit_id.split("/", 1)[0]
 
 
 def _shown_units(history: tuple[Turn, ...]) -> list[str]:

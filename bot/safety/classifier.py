@@ -134,12 +134,23 @@ DECISIONS: list[str] = [Decision.ANSWER.value, *(d.value for d in ORDER)]
 
 
 def decide(by_decision: np.ndarray, thresholds: dict[str, float]) -> Decision:
-    """The first decision in protective order whose probability clears its threshold."""
+    """The first decision in protective order whose probability clears its threshold.
+
+    Crisis and refuse protect, so they win from a low threshold even when answering
+    looks likelier. A redirect or an out-of-scope reply protects no one: it must also
+    be at least as likely as answering, so that a question is not turned away on a
+    small chance that it is off topic.
+    """
+    answer = by_decision[DECISIONS.index(Decision.ANSWER.value)]
     for decision in ORDER:
         need = thresholds.get(decision.value, 0.5)
-        if by_decision[DECISIONS.index(decision.value)] >= need:
+        p = by_decision[DECISIONS.index(decision.value)]
+        if p >= need and (decision in _PROTECTIVE or p >= answer):
             return decision
     return Decision.ANSWER
+
+
+_PROTECTIVE = (Decision.CRISIS, Decision.REFUSE)
 
 
 # -- training ----------------------------------------------------------------

@@ -48,11 +48,12 @@ MAX_EMBEDDED_CHARS = 2000
 # short questions), so a long message must not be embedded whole; the rules still
 # read all of it. Almost every labelled message is shorter than this.
 MESSAGE_HEAD, MESSAGE_TAIL = 300, 100
-# De-obfuscated forms that are embedded and classified, at most, and how much of
-# each: an encoded request is short, and each form costs one more embedding.
+# De-obfuscated forms that are classified, at most, and how much of each: an
+# encoded request is short. They are embedded together, as one text, so that an
+# encoded message costs one embedding more than a plain one, however many forms.
 MAX_DECODED_FORMS = 2
 MAX_DECODED_CHARS = 200
-MAX_DECODED_TOKENS = 48
+MAX_DECODED_TOKENS = 64
 
 
 def embedded(text: str) -> str:
@@ -267,9 +268,12 @@ class SafetyPolicy:
                     if how not in ("Latin-script Kazakh", "one sentence of the") and form != plain
                 )
             )
-            for form in decoded[:MAX_DECODED_FORMS]:
+            if decoded:
+                together = " ".join(
+                    form[:MAX_DECODED_CHARS] for form in decoded[:MAX_DECODED_FORMS]
+                )
                 other = self.classifier.predict(
-                    self.embeddings.query_vector(form[:MAX_DECODED_CHARS], MAX_DECODED_TOKENS)
+                    self.embeddings.query_vector(together, MAX_DECODED_TOKENS)
                 )
                 if PRIORITY[other.decision] < PRIORITY[best.decision]:
                     category = "jailbreak" if other.decision is Decision.REFUSE else other.category

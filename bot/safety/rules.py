@@ -41,20 +41,46 @@ class Rule:
         object.__setattr__(self, "anchored", anchored)
 
     def matches(self, text: str) -> bool:
-        if not self.holds(text):
+        low = text.lower()
+        if not self._holds(low):
             return False
-        return not (self.unless and self.unless.search(text))
+        return not (self.unless and self.unless.search(low))
 
     def holds(self, text: str) -> bool:
         """Every condition matches (``unless`` aside)."""
-        return all(cond.search(text) for cond in self.conditions)
+        return self._holds(text.lower())
+
+    def _holds(self, low: str) -> bool:
+        return all(cond.search(low) for cond in self.conditions)
 
 
 def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
+    """One pattern for ``patterns``, matched against lower-cased text.
+
+    Rules are written in lower case and the text is lower-cased before matching:
+    that is several times faster than ``re.IGNORECASE`` on a long message (which
+    keeps the policy's cost per message low). A pattern with an upper-case letter
+    of its own keeps ``re.IGNORECASE``, so it still matches.
+    """
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    flags = re.IGNORECASE if _has_upper_literal(joined) else 0
     try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        return re.compile(joined, flags)
     except re.error as exc:
         raise ConfigurationError(f"{where}: bad regular expression: {exc}") from exc
+
+
+def _has_upper_literal(pattern: str) -> bool:
+    """An upper-case letter in ``pattern`` that is not part of an escape (``\\b``, ``\\W``)."""
+    escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char != char.lower():
+            return True
+    return False
 
 
 def load_rules(path: Path) -> list[Rule]:

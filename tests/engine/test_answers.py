@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from bot.engine import Engine
+from bot.engine.core import _question_parts
 from bot.models import Decision, Question, Turn
 
 SECULAR = {
@@ -263,6 +264,29 @@ def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> 
     assert reply.units == ["jihad-meaning/meaning", "jihad-meaning/extremist-distortion"]
 
 
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("How can I spot a deepfake? and is sharing one a crime here", 2),
+        ("кто такие свидетели иеговы, они запрещены у нас или нет", 2),
+        ("What happened in Taraz in 2011? My uncle mentions it.", 1),
+        ("Что такое светское государство", 1),
+    ],
+)
+def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:
+    assert len(_question_parts(text)) == parts
+
+
+def test_a_second_question_that_refers_back_gets_its_unit(engine: Engine) -> None:
+    reply = engine.answer(Question("кто такие свидетели иеговы, они запрещены у нас или нет"))
+    assert reply.units == ["jehovahs-witnesses/who-are-they", "jehovahs-witnesses/legal-in-kz"]
+
+
+def test_one_question_gets_one_unit(engine: Engine) -> None:
+    reply = engine.answer(Question("почему люди уезжали в сирию"))
+    assert reply.decision is Decision.ANSWER and len(reply.units) == 1
+
+
 def test_a_help_line_is_named_without_repeating_its_number(engine: Engine) -> None:
     for lang in ("kk", "ru", "en"):
         for line in engine.prompts.helpline_lines(lang):
@@ -302,13 +326,29 @@ def test_an_uncertain_crisis_gets_the_help_lines_first_and_then_the_answer(
         "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
         "ата-анаңа айтпа дейді. Бұл нормально ма?"
     )
-    sure = engine.with_settings(crisis_answer_below=0.0).answer(Question(text))
+    sure = engine.with_settings(crisis_answer_below=0.0, crisis_answer_kinds=[]).answer(
+        Question(text)
+    )
     assert sure.decision is Decision.CRISIS and not sure.units and not sure.sources
     unsure = engine.with_settings(crisis_answer_below=1.0).answer(Question(text))
     assert unsure.decision is Decision.CRISIS and unsure.units and unsure.sources
     lines = engine.prompts.helpline_lines("kk")
     first_unit = unsure.text.index(engine.retriever.unit(unsure.units[0], "kk").question)  # type: ignore[union-attr]
     assert all(0 <= unsure.text.index(line) < first_unit for line in lines)
+
+
+def test_a_worry_about_someone_else_gets_the_help_lines_and_what_to_do(engine: Engine) -> None:
+    text = (
+        "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
+        "ата-анаңа айтпа дейді. Бұл нормально ма?"
+    )
+    sure = engine.with_settings(crisis_answer_below=0.0)
+    reply = sure.answer(Question(text))
+    assert reply.decision is Decision.CRISIS and reply.category in sure.settings.crisis_answer_kinds
+    assert reply.units and reply.sources
+    assert all(line in reply.text for line in engine.prompts.helpline_lines("kk"))
+    alone = sure.with_settings(crisis_answer_kinds=[]).answer(Question(text))
+    assert alone.decision is Decision.CRISIS and not alone.units
 
 
 def test_not_covered_offers_the_nearest_questions_it_can_answer(engine: Engine) -> None:

@@ -47,6 +47,15 @@ def test_thresholds_follow_the_protective_order() -> None:
     assert decide(row, {"crisis": 0.5}) is Decision.ANSWER
 
 
+def test_off_topic_or_redirect_must_also_be_likelier_than_answering() -> None:
+    row = np.array([0.55, 0.0, 0.0, 0.15, 0.30])  # answer, crisis, refuse, redirect, oos
+    assert decide(row, {"out_of_scope": 0.15, "redirect": 0.15}) is Decision.ANSWER
+    row = np.array([0.30, 0.0, 0.0, 0.15, 0.55])
+    assert decide(row, {"out_of_scope": 0.15}) is Decision.OUT_OF_SCOPE
+    row = np.array([0.60, 0.30, 0.10, 0.0, 0.0])  # a crisis protects: it wins from its threshold
+    assert decide(row, {"crisis": 0.3}) is Decision.CRISIS
+
+
 def test_thresholds_chosen_on_dev_never_miss_more_harm_than_the_default() -> None:
     x, y = _data(3)
     clf = fit(x, y)

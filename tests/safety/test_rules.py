@@ -55,6 +55,20 @@ def test_rules_file_is_read_once_per_change(tmp_path: Path) -> None:
     assert [r.id for r in load_rules(path)] == ["r2"]  # a changed file is read again
 
 
+def test_rules_match_whatever_the_case_of_the_text_or_the_pattern(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - {id: low, decision: refuse, category: x, all: [['\\bбомб\\w*']]}\n"
+        "  - {id: upper, decision: refuse, category: x, all: [['ISIS\\b']]}\n",
+        encoding="utf-8",
+    )
+    low, upper = load_rules(path)
+    assert low.matches("КАК СДЕЛАТЬ БОМБУ") and low.matches("Бомба")
+    assert upper.matches("isis flag") and upper.matches("ISIS flag")
+    assert not low.matches("бомж")
+
+
 def test_output_rules_tell_a_slogan_from_an_ordinary_phrase() -> None:
     violence = next(r for r in RULES if r.id == "output-call-to-violence")
     # "a parent's death to receive an allowance" is about paperwork, not a slogan.
