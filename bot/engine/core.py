@@ -36,7 +36,6 @@ from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
 from bot.language import detect
 from bot.models import LANGS, Decision, Lang, Question, Reply, Source, Suggestion, Turn, Verdict
-from bot.safety.asking import asks_about
 from bot.safety.policy import SafetyPolicy, embedded
 from bot.safety.screening import screen
 from bot.safety.wrappers import unwrap
@@ -313,21 +312,6 @@ class Engine:
             # healer online, is that a scam?" is not met with phone numbers alone.
             brief = crisis_brief(self.prompts, verdict.category, lang)
             return self._lead_then_answer(verdict, brief, lang, notices, explanation, grounded)
-        if (
-            verdict.decision is Decision.REFUSE
-            and verdict.confidence < 1.0
-            and verdict.category != "jailbreak"
-            and asks_about(asked)
-        ):
-            # The classifier alone read a refusal, but the message asks *about*
-            # something ("is sharing ISIS videos to mock them illegal?"): a unit that
-            # clearly answers is the right reply; without one the refusal stands.
-            reply = grounded()
-            if reply.decision is Decision.ANSWER:
-                explanation.append("refuse (classifier only) overruled: a question about it")
-                reply.category = "general"
-                return reply
-            return self._templated(verdict, lang, notices, explanation)
         note = self._redirect_note(verdict, lang)
         if verdict.decision is Decision.REDIRECT and note:
             # "Can I pray at work? Can my employer forbid it?" is for an imam *and* about
