@@ -441,10 +441,17 @@ _RU_FUNCTION = frozenset(
 )
 
 
+# A Kazakh question particle ending the message ("…кз да запрещен ба") marks a
+# Kazakh sentence even when its words are Russian loans.
+_KK_PARTICLES = frozenset(["ба", "бе", "па", "пе", "ма", "ме"])
+
+
 def _plain_kazakh(cyr_words: list[str]) -> bool:
     lowered = [w.lower() for w in cyr_words]
     kazakh = sum(1 for w in lowered if w in _KK_PLAIN)
     russian = sum(1 for w in lowered if w in _RU_FUNCTION)
+    if lowered and lowered[-1] in _KK_PARTICLES and russian == 0:
+        return True
     return kazakh >= 2 and kazakh > russian
 
 

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         "matches the question: a worry about a friend, pressure or a stranger's message "
         "needs what to do as well as whom to call. Self-harm is not among them.",
     )
+    crisis_detail_above: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A crisis reading at least this sure gets the advice for its kind (a "
+        "stranger asking for secrecy, a friend being drawn in, bullying…); a less sure one "
+        "gets the general help text, which fits every kind.",
+    )
     top_k: int = Field(8, ge=1, le=50, description="Units retrieved per question.")
     max_input_chars: int = Field(
         4000, ge=100, description="Longer messages are truncated (and the user is told)."

@@ -15,6 +15,8 @@ from bot.language import detect
         "короче наурыз харам ба вообще, блогер айтып жатыр",
         "мына видеоны корип шыктым, ол рас па",
         "Қазақстанда қандай ұйымдар тыйым салынған?",
+        # Russian loans, but a Kazakh question particle at the end.
+        "хизб ут тахрир кз да запрещен ба",
     ],
 )
 def test_kazakh_is_kazakh_even_without_its_own_letters(text: str) -> None:
@@ -29,6 +31,7 @@ def test_kazakh_is_kazakh_even_without_its_own_letters(text: str) -> None:
         # A Kazakh word or two quoted in Russian prose stays Russian.
         "Бабушка говорит что мен сен это по-казахски я и ты",
         "жети ата деген не и зачем его знать",
+        "хизб ут тахрир в кз запрещен?",
     ],
 )
 def test_russian_with_a_kazakh_word_stays_russian(text: str) -> None:

@@ -65,8 +65,9 @@ MAX_PARTS_CHARS = 600  # a long story is not a list of questions (and stays chea
 _PARTS = re.compile(r"(?<=[?!.…])\s+|\n+")
 _QUESTION_WORDS = (
     r"why|how|what|who|when|where|which|is|are|was|were|can|do|does|did|should|"
-    r"почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|можно|правда|ли|"
-    r"неге|қалай|кім|қашан|қайда|қанша|не|рас"
+    r"почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|можно|правда|ли|чем|"
+    r"как(?:ой|ая|ое|ие)|откуда|"
+    r"неге|қалай|кім|қашан|қайда|қанша|не|рас|қандай|қайсы|қайдан"
 )
 # A sentence that asks without a question mark: "…deepfake? and is sharing one a crime".
 _ASKS = re.compile(
@@ -84,7 +85,7 @@ _REFERS_BACK = re.compile(
 _JOINED = re.compile(
     r",?\s+(?:and|or|but|и|или|а|және|әрі|ал)\s+(?=(?:why|how|what|who|when|where|which|"
     r"is|are|can|do|does|should|почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|"
-    r"можно|правда|неге|қалай|кім|қашан|қайда|қанша|не)\b)",
+    r"можно|правда|чем|как(?:ой|ая|ое|ие)|неге|қалай|кім|қашан|қайда|қанша|не|қандай)\b)",
     re.IGNORECASE,
 )
 
@@ -310,7 +311,7 @@ class Engine:
             # An uncertain crisis reading, or a worry about someone else or a stranger's
             # message: help lines first, and the answer too, so that "my father pays a
             # healer online, is that a scam?" is not met with phone numbers alone.
-            brief = crisis_brief(self.prompts, verdict.category, lang)
+            brief = crisis_brief(self.prompts, self._crisis_kind(verdict), lang)
             return self._lead_then_answer(verdict, brief, lang, notices, explanation, grounded)
         note = self._redirect_note(verdict, lang)
         if verdict.decision is Decision.REDIRECT and note:
@@ -320,6 +321,17 @@ class Engine:
         if verdict.decision is not Decision.ANSWER or verdict.category == "greeting":
             return self._templated(verdict, lang, notices, explanation)
         return grounded()
+
+    def _crisis_kind(self, verdict: Verdict) -> str:
+        """The kind of crisis whose advice the reply gives, or ``default`` when unsure.
+
+        Advice for the wrong kind ("if someone is planning to hurt people…" to a
+        student whose classmate may not wear a headscarf) reads as an accusation;
+        the general help text fits every kind.
+        """
+        if verdict.confidence < self.settings.crisis_detail_above:
+            return "default"
+        return verdict.category
 
     def _redirect_note(self, verdict: Verdict, lang: Lang) -> str:
         notes = self.prompts.value(lang, "redirect_with_answer_by_category") or {}
@@ -354,7 +366,10 @@ class Engine:
     def _templated(
         self, verdict: Verdict, lang: Lang, notices: list[str], explanation: list[str]
     ) -> Reply:
-        text = templated(self.prompts, verdict.decision, verdict.category, lang)
+        kind = (
+            self._crisis_kind(verdict) if verdict.decision is Decision.CRISIS else verdict.category
+        )
+        text = templated(self.prompts, verdict.decision, kind, lang)
         return _plain(verdict.decision, verdict.category, lang, text, notices, explanation)
 
     def _grounded(
@@ -770,7 +785,7 @@ def _question_parts(text: str) -> list[str]:
     if len(questions) == 1:  # "What is X and why Y?": two questions in one sentence
         for joint in (_JOINED, _REFERS_BACK):
             halves = [h.strip(" ,") for h in joint.split(questions[0], maxsplit=1)]
-            if len(halves) == 2 and all(len(h.split()) >= 3 for h in halves):
+            if len(halves) == 2 and all(len(h.split()) >= 2 for h in halves):
                 questions = halves
                 break
     return questions[:MAX_PARTS]

@@ -309,7 +309,7 @@ def test_a_help_line_is_named_without_repeating_its_number(engine: Engine) -> No
 def test_a_crisis_reply_says_what_fits_the_situation(
     engine: Engine, text: str, lang: str, kind: str
 ) -> None:
-    reply = engine.answer(Question(text))
+    reply = engine.with_settings(crisis_detail_above=0.0).answer(Question(text))
     assert reply.decision is Decision.CRISIS and reply.language == lang
     detail = engine.prompts.value(lang, "crisis_by_category").get(reply.category, "")
     if reply.category == "grooming":
@@ -317,6 +317,17 @@ def test_a_crisis_reply_says_what_fits_the_situation(
     assert "112" in reply.text
     if not reply.units:  # the crisis reply alone reads as one block
         assert "\n\n" not in reply.text
+
+
+def test_an_unsure_crisis_reading_gets_the_general_help_text(engine: Engine) -> None:
+    text = (
+        "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
+        "ата-анаңа айтпа дейді. Бұл нормально ма?"
+    )
+    reply = engine.with_settings(crisis_detail_above=1.0).answer(Question(text))
+    assert reply.decision is Decision.CRISIS and reply.category == "grooming"
+    detail = engine.prompts.value("kk", "crisis_by_category")["grooming"]
+    assert detail not in reply.text and "112" in reply.text
 
 
 def test_an_uncertain_crisis_gets_the_help_lines_first_and_then_the_answer(
