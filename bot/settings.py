@@ -123,10 +123,10 @@ class Settings(BaseSettings):
     )
     crisis_answer_kinds: list[str] = Field(
         ["friend_joining", "group_pressure", "grooming", "bullying", "violent_intent"],
-        description="Kinds of crisis that, when the classifier decided them (no crisis rule "
-        "matched), always get the help lines first and then the answer unit that clearly "
-        "matches the question: a worry about a friend, pressure or a stranger's message "
-        "needs what to do as well as whom to call. Self-harm is not among them.",
+        description="Kinds of crisis that always get the help lines first and then the answer "
+        "unit that clearly matches the question, if one does: a worry about a friend, "
+        "pressure or a stranger's message needs what to do as well as whom to call. "
+        "Self-harm is not among them.",
     )
     crisis_detail_above: float = Field(
         0.6,

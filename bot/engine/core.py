@@ -306,7 +306,7 @@ class Engine:
         )
         if verdict.decision is Decision.CRISIS and (
             verdict.confidence < self.settings.crisis_answer_below
-            or (verdict.confidence < 1.0 and verdict.category in self.settings.crisis_answer_kinds)
+            or verdict.category in self.settings.crisis_answer_kinds
         ):
             # An uncertain crisis reading, or a worry about someone else or a stranger's
             # message: help lines first, and the answer too, so that "my father pays a

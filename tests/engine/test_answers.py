@@ -11,7 +11,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.core import _question_parts
-from bot.models import Decision, Question, Turn
+from bot.models import Decision, Question, Turn, Verdict
 
 SECULAR = {
     "en": "What does it mean that Kazakhstan is a secular state?",
@@ -320,14 +320,11 @@ def test_a_crisis_reply_says_what_fits_the_situation(
 
 
 def test_an_unsure_crisis_reading_gets_the_general_help_text(engine: Engine) -> None:
-    text = (
-        "Телеграмда бір адам жеке жазып, тегін араб тілі курсына шақырып жатыр, бірақ "
-        "ата-анаңа айтпа дейді. Бұл нормально ма?"
-    )
-    reply = engine.with_settings(crisis_detail_above=1.0).answer(Question(text))
-    assert reply.decision is Decision.CRISIS and reply.category == "grooming"
-    detail = engine.prompts.value("kk", "crisis_by_category")["grooming"]
-    assert detail not in reply.text and "112" in reply.text
+    unsure = Verdict(Decision.CRISIS, "grooming", 0.5, ())
+    sure = Verdict(Decision.CRISIS, "grooming", 0.9, ())
+    strict = engine.with_settings(crisis_detail_above=0.6)
+    assert strict._crisis_kind(unsure) == "default"
+    assert strict._crisis_kind(sure) == "grooming"
 
 
 def test_an_uncertain_crisis_gets_the_help_lines_first_and_then_the_answer(
