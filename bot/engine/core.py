@@ -67,7 +67,7 @@ _QUESTION_WORDS = (
     r"why|how|what|who|when|where|which|is|are|was|were|can|do|does|did|should|"
     r"почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|можно|правда|ли|чем|"
     r"как(?:ой|ая|ое|ие)|откуда|"
-    r"неге|қалай|кім|қашан|қайда|қанша|не|рас|қандай|қайсы|қайдан"
+    r"неге|қалай|кім|қашан|қайда|қанша|рас|қандай|қайсы|қайдан"
 )
 # A sentence that asks without a question mark: "…deepfake? and is sharing one a crime".
 _ASKS = re.compile(
@@ -82,10 +82,13 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 # "…, and why…", "… и сколько…", "… және неге…": a second question joined to the first.
+# Kazakh «не» ("what") is Russian «не» ("not"): it starts a question only after a
+# Kazakh conjunction.
 _JOINED = re.compile(
-    r",?\s+(?:and|or|but|и|или|а|және|әрі|ал)\s+(?=(?:why|how|what|who|when|where|which|"
+    r",?\s+(?:(?:and|or|but|и|или|а|және|әрі|ал)\s+(?=(?:why|how|what|who|when|where|which|"
     r"is|are|can|do|does|should|почему|зачем|как|что|кто|когда|где|сколько|скольк\w*|"
-    r"можно|правда|чем|как(?:ой|ая|ое|ие)|неге|қалай|кім|қашан|қайда|қанша|не|қандай)\b)",
+    r"можно|правда|чем|как(?:ой|ая|ое|ие)|неге|қалай|кім|қашан|қайда|қанша|қандай)\b)"
+    r"|(?:және|әрі|ал)\s+(?=не\b))",
     re.IGNORECASE,
 )
 

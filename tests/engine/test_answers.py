@@ -271,6 +271,10 @@ def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> 
         ("кто такие свидетели иеговы, они запрещены у нас или нет", 2),
         ("What happened in Taraz in 2011? My uncle mentions it.", 1),
         ("Что такое светское государство", 1),
+        # Russian «не» is "not", not Kazakh «не» ("what"): no second question here.
+        ("почему люди молятся и не едят свинину", 1),
+        ("Что такое джихад? Не понимаю этого слова вообще.", 1),
+        ("бата деген не және не үшін береді", 2),
     ],
 )
 def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:

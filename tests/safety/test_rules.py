@@ -69,6 +69,22 @@ def test_rules_match_whatever_the_case_of_the_text_or_the_pattern(tmp_path: Path
     assert not low.matches("бомж")
 
 
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("ол маған ата-анаңа айтпа деді", True),
+        ("құпия сақта деді, не істеймін", True),
+        ("мен бұл туралы ешкімге айтпаған едім", False),
+        ("құпия сақтау деген не", False),
+    ],
+)
+def test_a_request_for_secrecy_is_a_crisis_but_the_words_alone_are_not(
+    text: str, crisis: bool
+) -> None:
+    rule = next(r for r in RULES if r.id == "crisis-grooming-secrecy")
+    assert rule.matches(text) is crisis
+
+
 def test_output_rules_tell_a_slogan_from_an_ordinary_phrase() -> None:
     violence = next(r for r in RULES if r.id == "output-call-to-violence")
     # "a parent's death to receive an allowance" is about paperwork, not a slogan.
