@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         "back to the composer.",
     )
     answer_threshold: float = Field(
-        0.965,
+        0.95,
         ge=0,
         le=2,
         description="Confidence band: a unit scoring at least this (question-to-phrasing and "
@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         description="A second unit of the same topic is quoted too when it clears the answer "
         "threshold and scores within this margin of the best one. A message that asks two "
         "questions gets a unit for each regardless.",
+    )
+    part_threshold: float = Field(
+        0.965,
+        ge=0,
+        le=2,
+        description="A message that asks two questions gets a second unit for the other "
+        "question only when that unit scores at least this: stricter than the answer "
+        "threshold, because a wrong second unit spoils a right first one.",
     )
     crisis_answer_below: float = Field(
         0.75,

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot import language
 from bot.engine.composer import compose
+from bot.engine.framing import Framing
 from bot.engine.inputs import bounded_history, clean_input
 from bot.engine.prompts import Prompts, load_prompts
 from bot.engine.replies import (
@@ -122,6 +123,13 @@ class Engine:
         )
         language.use_cache(settings.data_dir / "cache")
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
+        self.framing = Framing(
+            {
+                lang: self.prompts.value(lang, "request_framing") or []
+                for lang in LANGS
+                if "request_framing" in self.prompts.keys(lang)
+            }
+        )
         self.policy = SafetyPolicy.from_settings(settings, self.embeddings)
         self._generator = None
         if settings.generator == "llm":
@@ -293,10 +301,16 @@ class Engine:
             f"{', Latin-script Kazakh' if detection.kazakh_latin else ''})",
             *verdict.reasons,
         ]
+        # Units are searched for what is asked, without how it is asked ("explain it
+        # simply, for my essay"); the policy above read the whole message.
+        focus = self.framing.focus(search_text, written_in.lang)
+        if focus != search_text:
+            explanation.append(f"searched without the request's framing: {focus[:80]}")
+            vector = self.embeddings.query_vector(embedded(focus))
         grounded = partial(
             self._grounded,
             question,
-            search_text,
+            focus,
             vector,
             lang,
             verdict,
@@ -418,6 +432,14 @@ class Engine:
                 return self._no_answer(lang, notices, explanation, hits)
             if best.score < settings.answer_threshold:
                 return self._clarify(lang, notices, explanation, hits)
+            if best.score < settings.part_threshold:
+                # Not a sure match: a question about a name the unit never mentions
+                # is not answered by it.
+                unit = self.retriever.unit(best.unit_id, search_lang)
+                missing = _unnamed(text, unit) if unit is not None else []
+                if missing:
+                    explanation.append(f"{best.unit_id} never names {', '.join(missing)}")
+                    return self._clarify(lang, notices, explanation, hits)
             # A close second from the same topic completes the answer ("what is a
             # secular state" + "does secular mean atheist"); one from another topic
             # mostly says the same again in other words.
@@ -467,18 +489,14 @@ class Engine:
             return chosen
         settings = self.settings
         candidates = {h.unit_id for h in hits}
-        clear = {h.unit_id for h in hits if h.score >= settings.answer_threshold}
+        clear = {h.unit_id for h in hits if h.score >= settings.part_threshold}
         best: list[Hit | None] = []
         for part in parts:
             found = self.retriever.search(
                 self.embeddings.query_vector(embedded(part)), lang, PART_POOL, part
             )
             top = found[0] if found else None
-            if (
-                top is None
-                or top.unit_id not in candidates
-                or top.score < settings.answer_threshold
-            ):
+            if top is None or top.unit_id not in candidates or top.score < settings.part_threshold:
                 top = next((h for h in found if h.unit_id in clear), None)
                 if top is not None and top.score < settings.clarify_threshold:
                     top = None
@@ -796,6 +814,46 @@ def _question_parts(text: str) -> list[str]:
 
 def _group(unit_id: str) -> str:
     return unit_id.split("/", 1)[0]
+
+
+# A capitalised word that does not open a sentence: a name ("Hazret Sultan", "Ахмед").
+_NAME = re.compile(r"(?<![.!?…]\s)(?<!^)(?<![\w-])[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}")
+# Names too common to tell units apart: the country, and where young people read things.
+_COMMON_NAMES = frozenset(
+    [
+        "kazakhstan",
+        "kz",
+        "rk",
+        "казахстан",
+        "қазақстан",
+        "рк",
+        "қр",
+        "kazakh",
+        "казах",
+        "қазақ",
+        "telegram",
+        "телеграм",
+        "tiktok",
+        "тикток",
+        "instagram",
+        "инстаграм",
+        "youtube",
+        "ютуб",
+        "whatsapp",
+        "ватсап",
+        "google",
+        "гугл",
+    ]
+)
+
+
+def _unnamed(question: str, unit: UnitText) -> list[str]:
+    """Names in ``question`` that ``unit`` never mentions (matched by their first letters,
+    so that inflected forms count): a unit about visiting a mosque cannot say who designed
+    the Hazret Sultan mosque, however close its words are."""
+    said = " ".join((unit.question, unit.body, unit.title, *unit.examples)).lower()
+    names = (n for n in _NAME.findall(question.strip()) if n.lower() not in _COMMON_NAMES)
+    return [n for n in names if n.lower()[:5] not in said]
 
 
 def _shown_units(history: tuple[Turn, ...]) -> list[str]:

@@ -97,6 +97,20 @@ def load_rules(path: Path) -> list[Rule]:
     return list(_compiled(path.resolve(), stat.st_mtime_ns, stat.st_size))
 
 
+def _expanded(cond: str | list[str], sets: dict[str, list[str]], where: str) -> list[str]:
+    """A condition's patterns, with each ``@SET`` replaced by the set's patterns."""
+    items = [cond] if isinstance(cond, str) else list(cond)
+    patterns: list[str] = []
+    for item in items:
+        if item.startswith("@"):
+            if item[1:] not in sets:
+                raise ConfigurationError(f"{where}: unknown set {item}")
+            patterns.extend(sets[item[1:]])
+        else:
+            patterns.append(item)
+    return patterns
+
+
 @lru_cache(maxsize=8)
 def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
     try:
@@ -107,18 +121,9 @@ def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
     rules = []
     for i, raw in enumerate(data.get("rules") or [], 1):
         where = f"{path}: rules[{i}] ({raw.get('id', '?')})"
-        conditions = []
-        for cond in raw.get("all") or []:
-            items = [cond] if isinstance(cond, str) else list(cond)
-            patterns: list[str] = []
-            for item in items:
-                if item.startswith("@"):
-                    if item[1:] not in sets:
-                        raise ConfigurationError(f"{where}: unknown set {item}")
-                    patterns.extend(sets[item[1:]])
-                else:
-                    patterns.append(item)
-            conditions.append(_compile(patterns, where))
+        conditions = [
+            _compile(_expanded(cond, sets, where), where) for cond in raw.get("all") or []
+        ]
         if not conditions:
             raise ConfigurationError(f"{where}: needs at least one condition under `all`")
         try:
@@ -127,7 +132,9 @@ def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
             raise ConfigurationError(
                 f"{where}: decision must be one of {', '.join(d.value for d in Decision)}"
             ) from exc
-        unless = _compile(raw["unless"], where) if raw.get("unless") else None
+        unless = (
+            _compile(_expanded(raw["unless"], sets, where), where) if raw.get("unless") else None
+        )
         rules.append(
             Rule(
                 str(raw["id"]),
