@@ -133,7 +133,8 @@ def test_check_json_prints_exactly_one_object(settings, tmp_path: Path) -> None:
 def test_check_refuses_a_binary_file_with_one_clear_line(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     binary = tmp_path / "post.bin"
     binary.write_bytes(b"\xff\xfe\x00\x81" * 10)
-    env = {"KELISIM_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"}
+    # Wide enough that the error box never wraps the message (the path length varies).
+    env = {"KELISIM_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin", "COLUMNS": "300"}
     out = subprocess.run(
         [sys.executable, "-m", "bot", "check", str(binary)],
         capture_output=True,
