@@ -489,14 +489,16 @@ class Engine:
             return chosen
         settings = self.settings
         candidates = {h.unit_id for h in hits}
-        clear = {h.unit_id for h in hits if h.score >= settings.part_threshold}
+        # Never looser than the answer band, whatever the two settings say.
+        floor = max(settings.part_threshold, settings.answer_threshold)
+        clear = {h.unit_id for h in hits if h.score >= floor}
         best: list[Hit | None] = []
         for part in parts:
             found = self.retriever.search(
                 self.embeddings.query_vector(embedded(part)), lang, PART_POOL, part
             )
             top = found[0] if found else None
-            if top is None or top.unit_id not in candidates or top.score < settings.part_threshold:
+            if top is None or top.unit_id not in candidates or top.score < floor:
                 top = next((h for h in found if h.unit_id in clear), None)
                 if top is not None and top.score < settings.clarify_threshold:
                     top = None

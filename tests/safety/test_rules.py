@@ -120,3 +120,6 @@ def test_being_approached_is_not_asking_to_approach_others(text: str, asking_for
 
     assert not fired(text) & {"refuse-recruitment", "refuse-organising"}
     assert fired(asking_for) & {"refuse-recruitment", "refuse-organising"}
+    # Being approached does not excuse asking for help to recruit or to send money.
+    approached_and_asking = f"{text} {asking_for}"
+    assert fired(approached_and_asking) & {"refuse-recruitment", "refuse-organising"}
