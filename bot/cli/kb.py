@@ -82,8 +82,11 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Check every document; print problems as `file: field: message`."""
+    from bot.knowledge.screening_check import model_problems
+
     s = settings()
     corpus = load_corpus(s.corpus_dir, max_review_age_days=s.review_max_age_days)
+    corpus.problems += model_problems(corpus.documents, s)
     for problem in corpus.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         console.print(f"[{colour}]{escape(str(problem))}[/]", highlight=False, soft_wrap=True)

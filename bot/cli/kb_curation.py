@@ -120,7 +120,7 @@ def import_files(
             f"({result.doc_id}, {result.lang}){todo}",
             soft_wrap=True,
         )
-        for problem in screened_lines(result.path) if result.path else ():
+        for problem in screened_lines(result.path, s) if result.path else ():
             console.print(f"  [red]unsafe line[/] {escape(str(problem))}", soft_wrap=True)
     console.print(
         f"{len(files) - failed} imported, {failed} skipped. Review the drafts, then "
@@ -130,11 +130,13 @@ def import_files(
         raise typer.Exit(1)
 
 
-def screened_lines(path: Path) -> list[Problem]:
+def screened_lines(path: Path, s: Settings) -> list[Problem]:
     """The lines of a draft that screening flags (they block publishing)."""
     from bot.knowledge.documents import SCREENED, parse_document
+    from bot.knowledge.screening_check import model_problems
 
-    _, problems = parse_document(path)
+    doc, problems = parse_document(path)
+    problems += model_problems([doc], s) if doc is not None else []
     return [p for p in problems if SCREENED in p.message]
 
 
@@ -163,7 +165,7 @@ def publish(
         if is_lesson(doc_id):
             changes = publish_lesson(s.lessons_dir, doc_id, reviewer)
         else:
-            changes = do_publish(s.corpus_dir, doc_id, reviewer)
+            changes = do_publish(s.corpus_dir, doc_id, reviewer, settings=s)
     except PublishError as exc:
         raise _fail(str(exc)) from None
     except CorpusError as exc:

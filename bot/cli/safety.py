@@ -66,3 +66,36 @@ def train_posts() -> None:
         soft_wrap=True,
     )
     console.print(f"Wrote {report.path}")
+
+
+@app.command("train-screening")
+def train_screening() -> None:
+    """Retrain the screening model that reads imported and published sentences.
+
+    Reads the planted and ordinary lines of `evaluation/datasets/screening/train/` and
+    every sentence of the published corpus (as ordinary text), chooses the threshold on
+    out-of-fold probabilities, and writes `knowledge_base/safety/screening.npz`. The
+    frozen `evaluation/datasets/screening/test.jsonl` is never read: the tests score it.
+    """
+    from bot.knowledge.embeddings import get_embeddings
+    from bot.safety.screening_training import train_screening as run
+
+    s = settings()
+    with console.status("Embedding and training…"):
+        report = run(s, get_embeddings(s))
+    table = Table("", "value", title="Screening model (out of fold, with the rules)")
+    table.add_row(
+        "labelled lines / corpus sentences", f"{report.lines} / {report.corpus_sentences}"
+    )
+    table.add_row("threshold (mean probability)", f"{report.threshold:.2f}")
+    table.add_row(
+        "planted lines caught (rules alone)", f"{report.recall:.1%} ({report.rules_recall:.1%})"
+    )
+    for kind, value in report.per_kind.items():
+        table.add_row(f"  {kind}", f"{value:.1%}")
+    for lang, value in report.per_lang.items():
+        table.add_row(f"  {lang}", f"{value:.1%}")
+    table.add_row("ordinary lines flagged", f"{report.line_flags:.1%}")
+    table.add_row("corpus sentences flagged", f"{report.corpus_flags:.2%}")
+    console.print(table)
+    console.print(f"Wrote {report.path}")

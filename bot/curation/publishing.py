@@ -25,8 +25,10 @@ import yaml
 from bot.curation import files
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, parse_document
+from bot.knowledge.screening_check import model_problems
 from bot.models import LANGS
 from bot.posts.lessons import parse_lesson
+from bot.settings import Settings
 
 
 class PublishError(CorpusError):
@@ -134,15 +136,34 @@ def _draft_todos(path: Path, known: list[Problem]) -> list[Problem]:
     ]
 
 
+def _checked(path: Path, settings: Settings | None) -> list[Problem]:
+    """Everything wrong with a document, the screening model's findings included."""
+    doc, problems = parse_document(path)
+    return problems + model_problems([doc], settings) if doc is not None else problems
+
+
 def publish(
-    corpus_dir: Path, doc_id: str, reviewer: str, *, today: dt.date | None = None
+    corpus_dir: Path,
+    doc_id: str,
+    reviewer: str,
+    *,
+    today: dt.date | None = None,
+    settings: Settings | None = None,
 ) -> list[StatusChange]:
     """Mark a document (or a whole group) published by ``reviewer`` today.
 
-    Nothing changes unless every document would be valid once published and every
-    unit would have its three language versions published.
+    Nothing changes unless every document would be valid once published (the
+    screening model, read from ``settings``, included) and every unit would have
+    its three language versions published.
     """
-    return _publish(find_documents(corpus_dir, doc_id), doc_id, reviewer, today, lessons=False)
+    return _publish(
+        find_documents(corpus_dir, doc_id),
+        doc_id,
+        reviewer,
+        today,
+        lessons=False,
+        settings=settings,
+    )
 
 
 def publish_lesson(
@@ -174,7 +195,13 @@ def find_lessons(lessons_dir: Path, lesson_id: str) -> list[Path]:
 
 
 def _publish(
-    paths: list[Path], doc_id: str, reviewer: str, today: dt.date | None, *, lessons: bool
+    paths: list[Path],
+    doc_id: str,
+    reviewer: str,
+    today: dt.date | None,
+    *,
+    lessons: bool,
+    settings: Settings | None = None,
 ) -> list[StatusChange]:
     reviewer = " ".join(reviewer.split())
     if not reviewer:
@@ -189,7 +216,7 @@ def _publish(
         text = path.read_text(encoding="utf-8")
         new = files.update_front_matter(text, fields)
         with files.staged(path, new) as tmp:
-            found = parse_lesson(tmp)[1] if lessons else parse_document(tmp)[1]
+            found = parse_lesson(tmp)[1] if lessons else _checked(tmp, settings)
         problems = [Problem(path, p.field, p.message, p.severity) for p in found]
         errors = [p for p in problems if p.severity == "error"]
         if errors:

@@ -28,6 +28,7 @@ from bot.errors import IndexBuildError, IndexUnavailableError, InvalidCorpusErro
 from bot.knowledge import store
 from bot.knowledge.documents import Document, Problem, load_corpus
 from bot.knowledge.embeddings import AsQueries, CachedEmbeddings, KelisimEmbeddings, text_key
+from bot.knowledge.screening_check import model_problems
 from bot.knowledge.units import Unit
 from bot.settings import Settings
 
@@ -177,6 +178,7 @@ def build_index(
     problems: list[Problem] = []
     if documents is None:
         corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
+        corpus.problems += model_problems(corpus.published, settings)
         problems = corpus.problems
         if corpus.errors:
             raise InvalidCorpusError(corpus.errors)

@@ -33,6 +33,7 @@ from bot.safety import normalize
 from bot.safety.rules import Rule, load_rules
 
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"")
+_MIN_WORDS = 4  # fewer own words than this: nothing for the model to read
 _EMERGENCY = re.compile(r"\b1(?:0[1-4]|1[1-2])\b")
 
 _LINK = re.compile(
@@ -124,7 +125,7 @@ def screen_sentence(sentence: str, safety_dir: Path | None = None) -> str | None
     """Why ``sentence`` must not be served as vetted text, or None."""
     if _LINK.search(_EMERGENCY.sub(" ", sentence)):
         return "a link or contact in the text (sources go in the source list)"
-    unquoted = normalize.basic(_QUOTED.sub(" ", sentence))
+    unquoted = normalize.basic(own_words(sentence))
     asking = unquoted.rstrip().endswith("?")  # a question is not a call
     for why, patterns in _COMPILED.items():
         if asking and why != "an instruction to the assistant":
@@ -138,15 +139,33 @@ def screen_sentence(sentence: str, safety_dir: Path | None = None) -> str | None
     return None
 
 
-def screen(text: str, examples: tuple[str, ...] = (), safety_dir: Path | None = None) -> list[Flag]:
-    """Every flagged sentence of ``text``; ``examples`` (quotations) are skipped."""
+def sentences(text: str, examples: tuple[str, ...] = ()) -> list[str]:
+    """The sentences of ``text`` that speak in its own voice: ``examples`` are skipped."""
     skip = {e.strip() for e in examples}
+    return [
+        sentence
+        for line in text.splitlines()
+        if line.strip() not in skip
+        for sentence in split_sentences(line)
+    ]
+
+
+def own_words(sentence: str) -> str:
+    """``sentence`` without what it quotes: a quotation is what a unit teaches to recognise."""
+    return " ".join(_QUOTED.sub(" ", sentence).split())
+
+
+def scored_text(sentence: str) -> str | None:
+    """What the screening model reads of a sentence: its own words, if there are enough."""
+    words = own_words(sentence)
+    return words if len(words.split()) >= _MIN_WORDS else None
+
+
+def screen(text: str, examples: tuple[str, ...] = (), safety_dir: Path | None = None) -> list[Flag]:
+    """Every sentence of ``text`` the rules flag; ``examples`` (quotations) are skipped."""
     flags = []
-    for line in text.splitlines():
-        if line.strip() in skip:
-            continue
-        for sentence in split_sentences(line):
-            why = screen_sentence(sentence, safety_dir)
-            if why:
-                flags.append(Flag(sentence, why))
+    for sentence in sentences(text, examples):
+        why = screen_sentence(sentence, safety_dir)
+        if why:
+            flags.append(Flag(sentence, why))
     return flags

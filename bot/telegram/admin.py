@@ -30,7 +30,9 @@ from bot.curation.publishing import PublishError, publish, unpublish
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, load_corpus, parse_document
 from bot.knowledge.index import BuildReport, build_index
+from bot.knowledge.screening_check import model_problems
 from bot.models import LANGS, Lang
+from bot.settings import Settings
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
@@ -249,7 +251,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     assert result.path is not None
     _record(services, user, "import", result.doc_id)
-    _, problems = await asyncio.to_thread(parse_document, result.path)
+    problems = await asyncio.to_thread(_checked, result.path, services.settings)
     doc_id = _esc(result.doc_id)
     lines = [
         texts.get(
@@ -268,6 +270,12 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if "source url" in result.todo:
         lines.append(texts.get(lang, "admin_caption_hint"))
     await _send(message, "\n".join(lines))
+
+
+def _checked(path: Path, settings: Settings) -> list[Problem]:
+    """A new draft's problems, the screening model's findings included."""
+    doc, problems = parse_document(path)
+    return problems + model_problems([doc], settings) if doc is not None else problems
 
 
 # ---------------------------------------------------------------- commands
@@ -324,7 +332,9 @@ async def _change_status(
     async with services.curation_lock:
         try:
             if publishing:
-                changes = await asyncio.to_thread(publish, corpus_dir, doc_id, services.actor(user))
+                changes = await asyncio.to_thread(
+                    publish, corpus_dir, doc_id, services.actor(user), settings=services.settings
+                )
             else:
                 changes = await asyncio.to_thread(unpublish, corpus_dir, doc_id)
         except PublishError as exc:
