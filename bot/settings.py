@@ -109,9 +109,9 @@ class Settings(BaseSettings):
         0.01,
         ge=0,
         le=0.2,
-        description="A second unit of the same topic is quoted too when it clears the answer "
-        "threshold and scores within this margin of the best one. A message that asks two "
-        "questions gets a unit for each regardless.",
+        description="When a message asks more than one thing, a second unit of the same topic "
+        "is quoted too when it clears the answer threshold and scores within this margin of "
+        "the best one (each question in it also gets its own unit).",
     )
     part_threshold: float = Field(
         0.965,

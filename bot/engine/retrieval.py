@@ -421,6 +421,23 @@ class Retriever:
         }
         return sorted(unit_ids, key=lambda u: (-round(sims[u], 4), unit_ids.index(u)))
 
+    def likeness(self, first: str, second: str) -> float:
+        """How alike two units' answers are: their texts' cosine, averaged over the languages.
+
+        Averaged so that a reply quotes the same units in kk, ru and en (the three
+        versions of a unit say the same thing but embed a little differently).
+        """
+        snap = self._current()
+        sims = []
+        for lang in LANGS:
+            if lang not in snap.unit_vectors:
+                continue
+            rows = {snap.ids[r]: n for n, r in enumerate(snap.unit_rows[lang])}
+            if first in rows and second in rows:
+                vectors = snap.unit_vectors[lang]
+                sims.append(float(vectors[rows[first]] @ vectors[rows[second]]))
+        return round(sum(sims) / len(sims), 4) if sims else 0.0
+
     def related(self, unit_id: str, lang: Lang, exclude: set[str], k: int = 3) -> list[UnitText]:
         """Units to offer as next questions: the closest ones, same topic first."""
         snap = self._current()

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bot.engine import Engine
-from bot.engine.core import _question_parts
+from bot.engine.core import REPEATS, _question_parts
 from bot.models import Decision, Question, Turn, Verdict
 
 SECULAR = {
@@ -265,6 +265,59 @@ def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "What does takfir mean? Why is takfir a sign of extremism?",
+        "Что такое такфир? Почему такфир — признак экстремизма?",
+    ],
+)
+def test_a_second_question_whose_unit_says_the_same_is_not_answered_twice(
+    engine: Engine, text: str
+) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.ANSWER
+    assert len(reply.units) == 1
+    assert any(
+        "says nearly what" in line
+        for line in engine.answer(Question(text, explain=True)).explanation
+    )
+
+
+def test_units_that_say_nearly_the_same_are_alike_in_every_language(engine: Engine) -> None:
+    alike = engine.retriever.likeness("takfirism/meaning", "religion-vs-extremism/takfir")
+    apart = engine.retriever.likeness("takfirism/meaning", "holidays-meaning/nauryz-22-march")
+    assert alike >= REPEATS > apart
+
+
+def test_one_question_gets_one_unit_even_with_a_close_second(engine: Engine) -> None:
+    """A second unit of the topic only completes a message that asks more than one thing."""
+    text = "is it my fault that a recruiter messaged me? how do i get out of that chat"
+    assert len(engine.answer(Question(text)).units) == 2
+    # The registration steps and "what is registration" score within the margin here.
+    single = engine.answer(
+        Question("Діни бірлестікті тіркеуге өтінішпен бірге қандай құжаттар тапсырылады?")
+    )
+    assert single.units == ["religious-association-registration/steps"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("I get dizzy when I fast, do schoolkids even have to fast during Ramadan?", "en"),
+        ("Мне плохо от поста, голова кружится. Школьники обязаны держать оразу?", "ru"),
+    ],
+)
+def test_a_health_question_the_corpus_answers_gets_the_doctor_then_the_answer(
+    engine: Engine, text: str, lang: str
+) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.REDIRECT and reply.category == "medical"
+    note = engine.prompts.value(lang, "redirect_with_answer_by_category")["medical"]
+    assert reply.text.startswith(note)
+    assert reply.units == ["ramadan-and-qadr/schoolkids-fasting"]
+
+
+@pytest.mark.parametrize(
     ("text", "parts"),
     [
         ("How can I spot a deepfake? and is sharing one a crime here", 2),
@@ -275,6 +328,10 @@ def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> 
         ("почему люди молятся и не едят свинину", 1),
         ("Что такое джихад? Не понимаю этого слова вообще.", 1),
         ("бата деген не және не үшін береді", 2),
+        # Kazakh pronouns that refer back are inflected: «олардың», «оларды».
+        ("Қазақстанда буддистер бар ма, олардың ғибадатханасы қайда?", 2),
+        ("жастар неге секталарға кіреді және оларды не қорғайды", 2),
+        ("ол кісі не айтты, мен түсінбедім", 1),
     ],
 )
 def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:
