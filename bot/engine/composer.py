@@ -26,19 +26,21 @@ class Composition:
 def compose(units: list[UnitText]) -> Composition:
     """Each unit as its question line and its answer, then ``[n]`` for each of its sources.
 
-    A source cited by both units gets one number.
+    A source cited by both units gets one number; so does one page that two topics'
+    documents describe in different words (it is the same source to the reader).
     """
     out = Composition("")
     blocks: list[str] = []
     for unit in units:
-        numbers = []
+        numbers: list[int] = []
         for source in unit.sources:
-            key = (source.title, source.url)
-            known = [(s.title, s.url) for s in out.sources]
+            known = [s.url or s.title for s in out.sources]
+            key = source.url or source.title
             if key not in known:
                 out.sources.append(source)
                 known.append(key)
-            numbers.append(known.index(key) + 1)
+            if known.index(key) + 1 not in numbers:
+                numbers.append(known.index(key) + 1)
         marks = "".join(f"[{n}]" for n in numbers)
         blocks.append(f"{unit.question}\n{unit.body} {marks}".rstrip())
         out.units.append(unit.unit_id)

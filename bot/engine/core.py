@@ -78,6 +78,9 @@ _ASKS = re.compile(
     rf"^(?:(?:and|or|but|also|и|или|а|ещё|еще|және|әрі|ал)\s+)?(?:{_QUESTION_WORDS})\b",
     re.IGNORECASE,
 )
+# A Kazakh question particle (or Russian «ли») ends a question that has no "?":
+# «…мен ешқандай дінге сенбесем бола ма».
+_ASKS_AT_END = re.compile(r"\s(?:ма|ме|ба|бе|па|пе|ли)[.!]?$", re.IGNORECASE)
 # "Who are Jehovah's Witnesses, are they banned here?": a second question after a comma
 # that refers back with a pronoun.
 _REFERS_BACK = re.compile(
@@ -817,7 +820,8 @@ def _question_parts(text: str) -> list[str]:
     questions = [
         s
         for s in sentences
-        if len(s.split()) >= 3 and (s.endswith("?") or (len(sentences) > 1 and _ASKS.match(s)))
+        if len(s.split()) >= 3
+        and (s.endswith("?") or (len(sentences) > 1 and (_ASKS.match(s) or _ASKS_AT_END.search(s))))
     ]
     if not questions and len(sentences) == 1:  # many people leave the "?" out
         questions = sentences
@@ -880,11 +884,20 @@ def _shown_units(history: tuple[Turn, ...]) -> list[str]:
 
 
 def _sources_of(units: list[UnitText]) -> list[Source]:
-    """The sources of ``units``, in order, each once."""
+    """The sources of ``units``, in order, each once (one page is one source, however
+    differently two topics' documents describe it)."""
     sources: list[Source] = []
     for unit in units:
-        sources.extend(s for s in unit.sources if s not in sources)
+        sources.extend(s for s in unit.sources if _position(sources, s) is None)
     return sources
+
+
+def _position(sources: list[Source], source: Source) -> int | None:
+    """Where ``source`` (or another description of the same page) is in ``sources``."""
+    for n, known in enumerate(sources):
+        if known == source or (source.url and known.url == source.url):
+            return n
+    return None
 
 
 def _renumber(text: str, cited: list[UnitText], sources: list[Source]) -> str:
@@ -894,7 +907,8 @@ def _renumber(text: str, cited: list[UnitText], sources: list[Source]) -> str:
         n = int(match.group(1)) - 1
         if not 0 <= n < len(cited):
             return ""
-        return "".join(f"[{sources.index(s) + 1}]" for s in cited[n].sources if s in sources)
+        found = (_position(sources, s) for s in cited[n].sources)
+        return "".join(dict.fromkeys(f"[{p + 1}]" for p in found if p is not None))
 
     return re.sub(r"\[(\d+)\]", marks, text)
 

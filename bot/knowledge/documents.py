@@ -396,7 +396,30 @@ def _corpus_problems(docs: Sequence[Document], today: dt.date, max_age: int) -> 
                 f"last reviewed {doc.reviewed_at}, more than {max_age} days ago",
                 "warning",
             )
+        yield from _source_title_problems(doc)
     yield from _translation_problems(docs)
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+def _source_title_problems(doc: Document) -> Iterable[Problem]:
+    """An English reader sees the source titles under the answer: they must be English.
+
+    (Kazakh and Russian share the Cyrillic script, so only English titles can be checked
+    this way; a title names the page's language instead, e.g. "(in Russian)".)
+    """
+    if doc.lang != "en":
+        return
+    for source in doc.sources:
+        if _CYRILLIC.search(source.title):
+            yield Problem(
+                doc.path,
+                f"sources.{source.key or source.url}",
+                "the title is not in English; write it in English and say the page's "
+                'language, e.g. "Kazinform: … (in Russian)"',
+                "warning",
+            )
 
 
 def _translation_problems(docs: Sequence[Document]) -> Iterable[Problem]:

@@ -332,6 +332,8 @@ def test_a_health_question_the_corpus_answers_gets_the_doctor_then_the_answer(
         ("Қазақстанда буддистер бар ма, олардың ғибадатханасы қайда?", 2),
         ("жастар неге секталарға кіреді және оларды не қорғайды", 2),
         ("ол кісі не айтты, мен түсінбедім", 1),
+        ("Ораза деген не? мектепте ораза ұстауға бола ма", 2),
+        ("Что такое хиджаб? Обязательна ли", 1),
     ],
 )
 def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.knowledge.documents import load_corpus, missing_translations
 from bot.knowledge.units import parse_units
+from bot.settings import PROJECT_ROOT
 
 UNIT = """\
 ## Does secular mean atheist? {{#not-atheist}}
@@ -193,3 +194,23 @@ def test_the_glossary_warns_about_terms_to_avoid(tmp_path: Path) -> None:
     write(corpus_dir, "kk", UNIT.format(body=body, also=also, sources=sources))
     corpus = load_corpus(corpus_dir, today=dt.date(2026, 12, 1))
     assert any("«юбка»" in p.message and "«белдемше»" in p.message for p in corpus.warnings)
+
+
+def test_an_english_document_with_a_source_title_in_cyrillic_gets_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "en")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'title: "The religion law"', 'title: "Закон о религиозной деятельности"'
+        ),
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path, today=dt.date(2026, 12, 1))
+    assert [p.field for p in corpus.warnings] == ["sources.law"]
+    assert "not in English" in corpus.warnings[0].message
+
+
+def test_every_english_source_title_in_the_corpus_is_english() -> None:
+    corpus = load_corpus(PROJECT_ROOT / "knowledge_base" / "corpus")
+    assert [str(p) for p in corpus.warnings if "not in English" in p.message] == []
