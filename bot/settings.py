@@ -106,12 +106,13 @@ class Settings(BaseSettings):
         '"Did you mean…?" with the closest unit questions; below it, an honest `no_answer`.',
     )
     second_unit_margin: float = Field(
-        0.01,
+        0.05,
         ge=0,
         le=0.2,
-        description="When a message asks more than one thing, a second unit of the same topic "
-        "is quoted too when it clears the answer threshold and scores within this margin of "
-        "the best one (each question in it also gets its own unit).",
+        description="When a message asks more than one thing and its other question finds no "
+        'unit of its own ("…? Is there a punishment by law"), a second unit of the same topic '
+        "is quoted when it clears the answer threshold and scores within this margin of the "
+        "best one. A single question always gets one unit.",
     )
     part_threshold: float = Field(
         0.965,

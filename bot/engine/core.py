@@ -80,7 +80,10 @@ _ASKS = re.compile(
 )
 # A Kazakh question particle (or Russian «ли») ends a question that has no "?":
 # «…мен ешқандай дінге сенбесем бола ма».
-_ASKS_AT_END = re.compile(r"\s(?:ма|ме|ба|бе|па|пе|ли)[.!]?$", re.IGNORECASE)
+_ASKS_AT_END = re.compile(
+    r"\s(?:ма|ме|ба|бе|па|пе|ли)[.!]?$|^\w+\s+ли\b",  # «…бола ма», «Есть ли наказание»
+    re.IGNORECASE,
+)
 # "Who are Jehovah's Witnesses, are they banned here?": a second question after a comma
 # that refers back with a pronoun.
 _REFERS_BACK = re.compile(
@@ -446,21 +449,21 @@ class Engine:
                 if missing:
                     explanation.append(f"{best.unit_id} never names {', '.join(missing)}")
                     return self._clarify(lang, notices, explanation, hits)
-            # A close second from the same topic completes the answer to a message that
-            # asks more than one thing ("why do young people join, and what protects
-            # them?"); one from another topic mostly says the same again in other words,
-            # and for a single question (judged blind) it mostly answered something
-            # not asked.
+            # Each other question in the message gets the unit that answers it. One that
+            # found none alone ("…? Is there a punishment by law") leans on the first:
+            # a close second from the same topic then completes the answer. From another
+            # topic it mostly says the same again in other words, and for a single
+            # question (judged blind) it mostly answered something not asked.
+            chosen = self._other_part(text, search_lang, [best.unit_id], hits, explanation)
             asks_more = len(text) <= MAX_PARTS_CHARS and len(_question_parts(text)) > 1
-            chosen = [best.unit_id] + [
-                h.unit_id
-                for h in hits[1:2]
-                if asks_more
-                and h.score >= settings.answer_threshold
-                and best.score - h.score <= settings.second_unit_margin
-                and _group(h.unit_id) == _group(best.unit_id)
-            ]
-            chosen = self._other_part(text, search_lang, chosen, hits, explanation)
+            if asks_more and len(chosen) == 1:
+                chosen += [
+                    h.unit_id
+                    for h in hits[1:2]
+                    if h.score >= settings.answer_threshold
+                    and best.score - h.score <= settings.second_unit_margin
+                    and _group(h.unit_id) == _group(best.unit_id)
+                ]
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
         reply = None
         if self._generator is not None:

@@ -289,6 +289,22 @@ def test_units_that_say_nearly_the_same_are_alike_in_every_language(engine: Engi
     assert alike >= REPEATS > apart
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is bride kidnapping a tradition or a crime? Is there a punishment by law",
+        "Похищение невест это традиция или преступление? Есть ли наказание по закону",
+        "қыз алып қашу дәстүр ме әлде қылмыс па? заң бойынша жаза бар ма",
+    ],
+)
+def test_a_second_question_that_leans_on_the_first_gets_its_unit_of_the_topic(
+    engine: Engine, text: str
+) -> None:
+    """ "Is there a punishment?" alone names nothing; the topic's unit that answers it does."""
+    reply = engine.answer(Question(text))
+    assert reply.units == ["bride-kidnapping/history", "bride-kidnapping/law"]
+
+
 def test_one_question_gets_one_unit_even_with_a_close_second(engine: Engine) -> None:
     """A second unit of the topic only completes a message that asks more than one thing."""
     text = "is it my fault that a recruiter messaged me? how do i get out of that chat"
@@ -334,6 +350,7 @@ def test_a_health_question_the_corpus_answers_gets_the_doctor_then_the_answer(
         ("ол кісі не айтты, мен түсінбедім", 1),
         ("Ораза деген не? мектепте ораза ұстауға бола ма", 2),
         ("Что такое хиджаб? Обязательна ли", 1),
+        ("Что такое хиджаб? Можно ли носить его в школе", 2),
     ],
 )
 def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:
