@@ -132,12 +132,10 @@ def import_files(
 
 def screened_lines(path: Path, s: Settings) -> list[Problem]:
     """The lines of a draft that screening flags (they block publishing)."""
-    from bot.knowledge.documents import SCREENED, parse_document
-    from bot.knowledge.screening_check import model_problems
+    from bot.knowledge.documents import SCREENED
+    from bot.knowledge.screening_check import document_problems
 
-    doc, problems = parse_document(path)
-    problems += model_problems([doc], s) if doc is not None else []
-    return [p for p in problems if SCREENED in p.message]
+    return [p for p in document_problems(path, s) if SCREENED in p.message]
 
 
 def publish(

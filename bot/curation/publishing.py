@@ -25,7 +25,7 @@ import yaml
 from bot.curation import files
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, parse_document
-from bot.knowledge.screening_check import model_problems
+from bot.knowledge.screening_check import document_problems
 from bot.models import LANGS
 from bot.posts.lessons import parse_lesson
 from bot.settings import Settings
@@ -136,12 +136,6 @@ def _draft_todos(path: Path, known: list[Problem]) -> list[Problem]:
     ]
 
 
-def _checked(path: Path, settings: Settings | None) -> list[Problem]:
-    """Everything wrong with a document, the screening model's findings included."""
-    doc, problems = parse_document(path)
-    return problems + model_problems([doc], settings) if doc is not None else problems
-
-
 def publish(
     corpus_dir: Path,
     doc_id: str,
@@ -216,7 +210,7 @@ def _publish(
         text = path.read_text(encoding="utf-8")
         new = files.update_front_matter(text, fields)
         with files.staged(path, new) as tmp:
-            found = parse_lesson(tmp)[1] if lessons else _checked(tmp, settings)
+            found = parse_lesson(tmp)[1] if lessons else document_problems(tmp, settings)
         problems = [Problem(path, p.field, p.message, p.severity) for p in found]
         errors = [p for p in problems if p.severity == "error"]
         if errors:

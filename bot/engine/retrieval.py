@@ -93,6 +93,15 @@ class _Snapshot:
     groups: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[tuple[str, Lang], str] = field(default_factory=dict)
     lexical: Lexical = field(default_factory=dict)
+    _row_index: dict[Lang, dict[str, int]] = field(default_factory=dict)
+
+    def row_of(self, lang: Lang) -> dict[str, int]:
+        """Unit id → its row in ``unit_vectors[lang]`` (built once per generation)."""
+        index = self._row_index.get(lang)
+        if index is None:
+            index = {self.ids[r]: n for n, r in enumerate(self.unit_rows[lang])}
+            self._row_index[lang] = index
+        return index
 
 
 def _lexical(snap: _Snapshot, phrasings: list[str | None], metas: list[Any]) -> Lexical:
@@ -414,7 +423,7 @@ class Retriever:
         snap = self._current()
         if lang not in snap.unit_vectors:
             return list(unit_ids)
-        rows = {snap.ids[r]: n for n, r in enumerate(snap.unit_rows[lang])}
+        rows = snap.row_of(lang)
         sims = {
             u: float(snap.unit_vectors[lang][rows[u]] @ vector) if u in rows else -1.0
             for u in unit_ids
@@ -432,7 +441,7 @@ class Retriever:
         for lang in LANGS:
             if lang not in snap.unit_vectors:
                 continue
-            rows = {snap.ids[r]: n for n, r in enumerate(snap.unit_rows[lang])}
+            rows = snap.row_of(lang)
             if first in rows and second in rows:
                 vectors = snap.unit_vectors[lang]
                 sims.append(float(vectors[rows[first]] @ vectors[rows[second]]))
@@ -445,7 +454,7 @@ class Retriever:
         if me is None or lang not in snap.unit_vectors:
             return []
         vectors, rows = snap.unit_vectors[lang], snap.unit_rows[lang]
-        mine = vectors[list(rows).index(snap.ids.index(unit_id))]
+        mine = vectors[snap.row_of(lang)[unit_id]]
         sims = vectors @ mine
         ranked = sorted(
             (

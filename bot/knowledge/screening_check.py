@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.documents import SCREENED, Document, Problem
+from bot.knowledge.documents import SCREENED, Document, Problem, parse_document
 from bot.safety.screening import scored_text, screen_sentence, sentences
 from bot.safety.screening_model import MODEL_FILE, Embed, ScreeningModel
 from bot.settings import Settings, get_settings
@@ -95,4 +95,10 @@ def model_problems(
     return problems
 
 
-__all__ = ["load_model", "model_problems"]
+def document_problems(path: Path, settings: Settings | None = None) -> list[Problem]:
+    """Everything wrong with one document file, the screening model's findings included."""
+    doc, problems = parse_document(path)
+    return problems + model_problems([doc], settings) if doc is not None else problems
+
+
+__all__ = ["document_problems", "load_model", "model_problems"]

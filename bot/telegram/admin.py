@@ -28,11 +28,10 @@ from bot.curation import audit, drafts, files
 from bot.curation.importer import SUPPORTED, ImportResult, import_file
 from bot.curation.publishing import PublishError, publish, unpublish
 from bot.errors import CorpusError
-from bot.knowledge.documents import Problem, load_corpus, parse_document
+from bot.knowledge.documents import Problem, load_corpus
 from bot.knowledge.index import BuildReport, build_index
-from bot.knowledge.screening_check import model_problems
+from bot.knowledge.screening_check import document_problems
 from bot.models import LANGS, Lang
-from bot.settings import Settings
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
@@ -251,7 +250,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     assert result.path is not None
     _record(services, user, "import", result.doc_id)
-    problems = await asyncio.to_thread(_checked, result.path, services.settings)
+    problems = await asyncio.to_thread(document_problems, result.path, services.settings)
     doc_id = _esc(result.doc_id)
     lines = [
         texts.get(
@@ -270,12 +269,6 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if "source url" in result.todo:
         lines.append(texts.get(lang, "admin_caption_hint"))
     await _send(message, "\n".join(lines))
-
-
-def _checked(path: Path, settings: Settings) -> list[Problem]:
-    """A new draft's problems, the screening model's findings included."""
-    doc, problems = parse_document(path)
-    return problems + model_problems([doc], settings) if doc is not None else problems
 
 
 # ---------------------------------------------------------------- commands
