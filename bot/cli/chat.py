@@ -128,7 +128,15 @@ def chat(
             text = picked.question
         else:
             reply = engine.answer(
-                Question(text, lang=_lang(lang), history=tuple(history), explain=explain)
+                Question(
+                    text,
+                    lang=_lang(lang),
+                    # As the bot uses the user's chosen language: a blank or unclear line
+                    # is answered in the language the conversation is in.
+                    preferred_lang=offered_lang if history else None,
+                    history=tuple(history),
+                    explain=explain,
+                )
             )
         _show(reply, explain)
         offered, offered_lang = reply.suggestions, reply.language

@@ -164,6 +164,23 @@ def test_a_role_change_alone_gets_a_short_out_of_scope_reply(engine: Engine) -> 
     assert reply.decision is Decision.OUT_OF_SCOPE and reply.category == "role_change"
 
 
+def test_the_terminal_chat_answers_a_blank_line_in_the_conversations_language(
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    env = {"KELISIM_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=f"{SECULAR['ru']}\n\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=True,
+    )
+    assert "no_answer empty · ru" in out.stdout
+    assert "no_answer empty · en" not in out.stdout
+
+
 def test_ask_json_prints_exactly_one_object(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     env = {"KELISIM_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
