@@ -178,10 +178,16 @@ def build_index(
     problems: list[Problem] = []
     if documents is None:
         corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
-        corpus.problems += model_problems(corpus.published, settings)
-        problems = corpus.problems
         if corpus.errors:
             raise InvalidCorpusError(corpus.errors)
+        if rebuild or not _serving(settings, corpus.published, embeddings):
+            # The screening model reads what is about to be built. A corpus the serving
+            # generation already holds passed it then (and `kb validate` always runs it),
+            # so `make run` does not pay for it on every start.
+            corpus.problems += model_problems(corpus.published, settings)
+            if corpus.errors:
+                raise InvalidCorpusError(corpus.errors)
+        problems = corpus.problems
         documents = corpus.published
     with _build_lock(settings):
         client = client or _client_for_build(settings, rebuild)
@@ -189,6 +195,15 @@ def build_index(
         if report.generation is not None:
             store.write_mirror(store.mirror_path(settings), report.generation)
         return report
+
+
+def _serving(settings: Settings, documents: list[Document], embeddings: KelisimEmbeddings) -> bool:
+    """Whether the serving generation (by its copied pointer) holds exactly ``documents``."""
+    serving = store.read_mirror(store.mirror_path(settings))
+    if serving is None:
+        return False
+    units, phrasings = records_for(documents)
+    return serving.fingerprint == fingerprint(units, phrasings, embeddings.name)
 
 
 def _client_for_build(settings: Settings, rebuild: bool) -> chromadb.ClientAPI:

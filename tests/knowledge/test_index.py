@@ -63,6 +63,37 @@ def test_rebuild_reuses_vectors_and_unchanged_build_does_nothing(
     assert changed.reused == changed.units + changed.phrasings - changed.embedded
 
 
+def test_the_screening_model_reads_a_corpus_only_when_it_is_built(
+    tmp_path: Path,
+    small_corpus: Path,
+    embeddings: KelisimEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make run` builds on every start: an unchanged corpus is not screened again."""
+    from bot.knowledge import index
+
+    screened: list[int] = []
+    real = index.model_problems
+
+    def counting(documents, settings):  # type: ignore[no-untyped-def]
+        screened.append(len(documents))
+        return real(documents, settings)
+
+    monkeypatch.setattr(index, "model_problems", counting)
+    s = _settings(tmp_path, small_corpus)
+    assert build_index(s, embeddings).status == "built"
+    assert build_index(s, embeddings).status == "unchanged"
+    assert screened == [6]
+    doc = small_corpus / "jihad-meaning" / "en.md"
+    doc.write_text(
+        doc.read_text(encoding="utf-8").replace("\nAlso asked:\n", "\nAlso asked:\n- why\n", 1),
+        encoding="utf-8",
+    )
+    assert build_index(s, embeddings).status == "built"
+    assert build_index(s, embeddings, rebuild=True).status == "built"
+    assert screened == [6, 6, 6]
+
+
 def test_a_corpus_with_invalid_documents_is_not_built(
     tmp_path: Path, small_corpus: Path, embeddings: KelisimEmbeddings
 ) -> None:
