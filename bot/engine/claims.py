@@ -6,12 +6,16 @@ neighbours. So a sentence an LLM wrote is first aligned to the source sentence
 (or two neighbouring sentences) of the answer unit it is closest to, and then
 must agree with *that* text on everything that makes a claim true or false:
 
-- **polarity**: a negation present on one side only (not/no/never; не/нет/ни;
-  емес/жоқ and Kazakh negative verb forms);
+- **polarity**: no word said negatively on one side and only positively on the
+  other ("does not prohibit" against "prohibits"; не/нет/ни; емес/жоқ and the
+  Kazakh negative verb forms). Counting negations is not enough: a paraphrase
+  may say "different things" for "not the same", and a false sentence may move
+  a negation to another word while keeping the count;
 - **numbers**: every number, year, date and article number, in digits or words;
 - **names**: every proper name, acronym and month;
 - **claim words**: words that flip a claim (banned, allowed, obliged, state
-  religion, atheist, only, all, …) must be in the source too;
+  religion, atheist, only, all, most, short/long, first/last, …) must be in the
+  aligned source text too (a synonym counts: "bans" for "prohibits");
 - **novelty**: most content words must come from the unit, so a new fact cannot
   be appended to a true one;
 - **examples stay quotes**: a sentence that repeats a unit's example line (what
@@ -32,6 +36,13 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _QUOTED = re.compile(r"[«“\"„‘'].{3,}?[»”\"“’']")
 STEM = 5
+
+
+def _words(text: str) -> list[str]:
+    """A word list written as one string, as word lists read best."""
+    return text.split()
+
+
 # Share of a sentence's content stems that must occur in its unit.
 MIN_UNIT_OVERLAP = 0.7
 
@@ -50,25 +61,24 @@ _NEGATIONS = {
 # must have it too (by stem).
 _CLAIM_WORDS = {
     "en": (
-        "ban prohib forbid illeg allow permit oblig must mandat compul volunt atheis "
+        "ban|prohib|forbid illeg allow|permit oblig|must|mandat|compul volunt atheis most "
         "state-r only every always never majori minori large small "
-        "crimi unite equal super false"
+        "crimi unite equal super false "
+        "short long individ collect privat public first last increas decreas popular "
+        "rare often seldom rarely usually"
     ),
     "ru": (
-        "запре запрещ нелег разре позво обяза должн добро атеис только всегд никог "
-        "больш меньш уголо объед равны высше ложны госуд"
+        "запре|запрещ нелег разре|позво обяза|должн добро атеис только всегд никогд "
+        "больш меньш уголо объед равны высше ложны госуд все всех "
+        "кратк долгос индивид личн коллект частн публич перв послед увелич уменьш "
+        "попул редк обычн многочисл"
     ),
     "kk": (
-        "тыйым тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш көпші азшы қылмы "
-        "біріг тең жоғар жалға мемле"
+        "тыйым|тыйыл рұқса заңсы міндет ерікт атеис тек әрқаш ешқаш көпші азшы қылмы "
+        "біріг тең жоғар жалға мемле көбі барлы бәрі "
+        "қысқа ұзақ ұжым алғаш соңғ көбей азай танымал сирек жиі әдетте"
     ),
 }
-# Words that say "not allowed" without a negation: "prohibits X" retells "may not X".
-_PROHIBITION = re.compile(
-    r"(ban|prohibit|forbid|without|refus|reject|запре|запрещ|без|отверг|тыйым|жоқ)\w*|\w+сыз|\w+сіз",
-    re.I,
-)
-
 # Number words per language: whole words (English, Kazakh) or word starts that
 # carry the number in every case form (Russian). "он" is ten in Kazakh but "he"
 # in Russian, so each language reads only its own.
@@ -144,6 +154,26 @@ _NUMBER_WORDS: dict[str, dict[str, str]] = {
         "миллион": "1000000",
     },
 }
+# Kazakh collective and ordinal numerals carry their number in the word start
+# («бесеуін», five of them; «үшінші», third).
+_KK_NUMBER_STARTS = {
+    "екеу": "2",
+    "үшеу": "3",
+    "төртеу": "4",
+    "бесеу": "5",
+    "алтау": "6",
+    "жетеу": "7",
+    "бірінші": "1",
+    "екінші": "2",
+    "үшінші": "3",
+    "төртінші": "4",
+    "бесінші": "5",
+    "алтыншы": "6",
+    "жетінші": "7",
+    "сегізінші": "8",
+    "тоғызыншы": "9",
+    "оныншы": "10",
+}
 # Russian number words decline ("пяти", "семью"): matched by their start, but only
 # when nothing but a case ending follows (so "семья", family, is not seven).
 _RU_ENDINGS = re.compile(r"(ь|и|ью|ью|ём|ем|ми|ого|ому|ой|ым|ых|ыми|ая|ую|ое)?$")
@@ -168,6 +198,11 @@ def _numbers(text: str, lang: str) -> set[str]:
     for word in tokens:
         if word in words:
             found.add(words[word])
+        elif lang == "kk":
+            for start, value in _KK_NUMBER_STARTS.items():
+                if word.startswith(start):
+                    found.add(value)
+                    break
         elif lang == "ru":
             for start, value in words.items():
                 if word.startswith(start) and _RU_ENDINGS.fullmatch(word[len(start) :]):
@@ -183,44 +218,164 @@ def _names(text: str) -> set[str]:
         word = match.group(0)
         before = text[: match.start()].rstrip()
         first = not before or before[-1] in '.!?:«“"(—–-' or before.endswith("[1]")
+        word = re.sub(r"[’']s?$", "", word)
         acronym = len(word) >= 2 and word.isupper()
-        if acronym or (word[0].isupper() and not first):
+        particle = (
+            re.fullmatch(r"[^\W\d_]{1,3}-[^\W\d_]+", word) and word.split("-")[1][:1].isupper()
+        )
+        if acronym or particle or (word[0].isupper() and not first):
             names.add(word.lower()[:STEM])
     return names
 
 
-def _prohibitions(text: str) -> set[str]:
-    return {m.group(0).lower()[:STEM] for m in _PROHIBITION.finditer(text)}
+# Negation words whose scope is the words that follow ("not allowed", «не
+# разрешено») or, in Kazakh, the words before («рұқсат етілген емес»).
+_NEGATORS = {
+    "en": frozenset(
+        _words(
+            "not no never none nothing nobody neither nor cannot don't doesn't isn't aren't "
+            "wasn't weren't won't can't mustn't shouldn't didn't impossible"
+        )
+    ),
+    "ru": frozenset(
+        _words(
+            "не нет ни никогда ничего никто нельзя нигде ничто никого никому ничем никем "
+            "никакой никакая никакие никакого никакому никаких невозможно"
+        )
+    ),
+    "kk": frozenset(
+        _words("емес жоқ ешқашан ешкім ешкімді ешкімнің ешкімге ешнәрсе ешбір ештеңе ештеңені")
+    ),
+}
+_KK_NEGATIVE_VERB = re.compile(
+    r"(\w{2,}?)(?:ма|ме|ба|бе|па|пе)"
+    r"(?:й\w*|ған\w*|ген\w*|с[ае]\w*|у\w*|ңыз\w*|ңіз\w*|ды|ді|сын|сін|ңдар|ңдер)"
+)
+# Words too common to carry a claim inside a negation's scope.
+_FILLER = frozenset(
+    _words(
+        "does have been will that this with from into their there they them your about "
+        "through what which whether when where because since over under after before "
+        "also only just even more must should would could "
+        "было будет может этого этой того также быть более даже свой своей своих "
+        "через после перед между около чтобы потому когда какой какая какие "
+        "болып бола болса деген туралы сияқты үшін және немесе бірақ"
+    )
+)
+_SCOPE = 1
+_FILLER_STEMS = frozenset(word[:STEM] for word in _FILLER)
 
 
-def _negated(text: str, lang: str) -> int:
-    return len(_NEGATIONS.get(lang, _NEGATIONS["en"]).findall(text))
+def _polarity(text: str, lang: str) -> tuple[set[str], set[str]]:
+    """Stems said negatively and stems said positively in ``text``.
+
+    "Does not prohibit" puts ``prohi`` in the first set; "prohibits" in the
+    second. A sentence that says negatively what its source says positively
+    (or the reverse) flips the claim, whatever the count of negations.
+    """
+    negators = _NEGATORS.get(lang, _NEGATORS["en"])
+    negative: set[str] = set()
+    positive: set[str] = set()
+    for clause in re.split(
+        r"[,;:.!?()«»“”\"—–]|\b(?:but|while|whereas|а|но|ал|бірақ)\b", text.lower()
+    ):
+        words = [w for w in _WORD.findall(clause)]
+        scoped: set[int] = set()
+        for n, word in enumerate(words):
+            if word in negators or (lang == "kk" and word.startswith(("емес", "жоқ"))):
+                if lang == "kk" and word.startswith(("емес", "жоқ")):
+                    span = range(n - 1, max(-1, n - 1 - _SCOPE), -1)
+                else:
+                    span = range(n + 1, min(len(words), n + 1 + _SCOPE + 1))
+                taken = 0
+                for m in span:
+                    if taken == _SCOPE:
+                        break
+                    if len(words[m]) >= 4 and words[m] not in _FILLER and words[m] not in negators:
+                        scoped.add(m)
+                        taken += 1
+        for n, word in enumerate(words):
+            if word in negators or len(word) < 4 or word in _FILLER:
+                continue
+            if lang == "kk" and word.startswith(("емес", "жоқ")):
+                continue
+            if lang == "kk":
+                verb = _KK_NEGATIVE_VERB.fullmatch(word)
+                if verb:
+                    if len(verb.group(1)) >= 3:
+                        negative.add(verb.group(1)[:STEM])
+                    if n and len(words[n - 1]) >= 4 and words[n - 1] not in _FILLER:
+                        negative.add(words[n - 1][:STEM])
+                        positive.discard(words[n - 1][:STEM])
+                    continue
+            (negative if n in scoped else positive).add(word[:STEM])
+    return negative, positive
+
+
+def _flipped(sentence: str, aligned: str, closest: str, lang: str) -> str | None:
+    """A stem said only negatively on one side and only positively on the other.
+
+    An added negation is looked for against the whole aligned text (the claim
+    may come from either of its sentences); a dropped one against the closest
+    source sentence alone, so that a neighbouring sentence that mentions the
+    same word positively cannot excuse it.
+    """
+    neg_s, pos_s = _polarity(sentence, lang)
+    neg_src, pos_src = _polarity(aligned, lang)
+    for stem in sorted(neg_s):
+        if _among(stem, pos_src) and not _among(stem, neg_src) and not _among(stem, pos_s):
+            return stem
+    neg_src, pos_src = _polarity(closest, lang)
+    for stem in sorted(neg_src):
+        if _among(stem, pos_s) and not _among(stem, neg_s) and not _among(stem, pos_src):
+            return stem
+    return None
+
+
+def _among(stem: str, stems_: set[str]) -> bool:
+    """Kazakh negative verbs leave a short root ("сал" of «салмайды»): match by prefix."""
+    for other in stems_:
+        size = min(len(other), len(stem), 4)
+        if size >= 3 and other[:size] == stem[:size]:
+            return True
+    return False
 
 
 def _claim_stems(text: str, lang: str) -> set[str]:
-    words = _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split()
+    """The claim words of ``text``; synonyms ("ban|prohib|forbid") count as one."""
     found = set()
     lowered = text.lower()
     tokens = {w.lower() for w in _WORD.findall(text)}
-    for stem in words:
-        if "-" in stem:
-            if stem.replace("-", " ") in lowered or stem in lowered:
-                found.add(stem)
-        elif any(t.startswith(stem) for t in tokens):
-            found.add(stem)
+    for group in _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split():
+        for stem in group.split("|"):
+            if "-" in stem:
+                hit = stem.replace("-", " ") in lowered or stem in lowered
+            else:
+                hit = any(t.startswith(stem) for t in tokens)
+            if hit:
+                found.add(group)
+                break
     return found
 
 
-_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*бап", re.I)
+_ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*ба[пб]", re.I)
 
 
 def _article_clauses(text: str) -> list[tuple[str, set[str]]]:
-    """Each article number with the content words of the clause it stands in."""
-    clauses = re.split(r"[,;:—–]|\band\b|\bи\b|\bал\b|\bwhile\b|\bа\b", text)
+    """Each article number with the content words of what is said about it.
+
+    That is its sentence, or its clause when the sentence names several articles.
+    """
     found = []
-    for clause in clauses:
-        for match in _ARTICLE.finditer(clause):
-            found.append((match.group(1) or match.group(2), stems(clause)))
+    for sentence in re.split(r"(?<!ст)(?<!art)[.!?](?:\s|$)", text):
+        if len(_ARTICLE.findall(sentence)) == 1:
+            match = _ARTICLE.search(sentence)
+            assert match is not None
+            found.append((match.group(1) or match.group(2), stems(sentence)))
+            continue
+        for clause in re.split(r"[,;:—–]|\band\b|\bи\b|\bал\b|\bwhile\b|\bа\b", sentence):
+            for match in _ARTICLE.finditer(clause):
+                found.append((match.group(1) or match.group(2), stems(clause)))
     return found
 
 
@@ -266,17 +421,15 @@ def verify(
     if new_names:
         return Verdict(False, f"name not in its unit: {sorted(new_names)[0]}")
     source = closest or aligned
-    mine, theirs = _negated(sentence, lang), _negated(source, lang)
-    if mine != theirs and not (
-        (mine < theirs and _prohibitions(sentence) - _prohibitions(source))
-        or (mine > theirs and _prohibitions(source) - _prohibitions(sentence))
-    ):
-        return Verdict(False, "negation differs from its source")
-    new_claims = _claim_stems(sentence, lang) - _claim_stems(unit, lang)
+    flipped = _flipped(sentence, aligned, source, lang)
+    if flipped:
+        return Verdict(False, f"negation differs from its source: {flipped}")
+    new_claims = _claim_stems(sentence, lang) - _claim_stems(aligned, lang)
     if new_claims:
         return Verdict(False, f"claim word not in its source: {sorted(new_claims)[0]}")
-    own = stems(sentence)
-    if own and len(own & stems(unit)) / len(own) < MIN_UNIT_OVERLAP:
+    own = stems(sentence) - _FILLER_STEMS
+    theirs = stems(unit)
+    if own and sum(_among(stem, theirs) for stem in own) / len(own) < MIN_UNIT_OVERLAP:
         return Verdict(False, "adds words its unit does not have")
     return Verdict(True)
 

@@ -232,8 +232,9 @@ def test_the_guard_stops_most_unsupported_claims_on_the_dev_split(engine: Engine
 
     cases = load_cases([PROJECT_ROOT / "evaluation" / "datasets" / "guard" / "dev"])
     summary = evaluate(engine, cases).summary()["all"]
-    assert summary["unsupported_passed"]["rate"] <= 0.20
-    assert summary["faithful_kept"]["rate"] >= 0.60
+    assert summary["unsupported_passed"]["rate"] <= 0.10
+    assert summary["faithful_kept"]["rate"] >= 0.78
+    assert summary["passed_by_kind"]["number"]["hits"] == 0
     assert summary["passed_by_kind"]["example_advice"]["hits"] == 0
 
 
@@ -243,6 +244,79 @@ def test_number_words_are_read_in_their_own_language() -> None:
     assert _numbers("Он сказал, что семья из пяти человек", "ru") == {"5"}  # "он" is "he"
     assert _numbers("он бес адам", "kk") == {"10", "5"}  # in Kazakh "он" is ten
     assert _numbers("forty-seven religions", "en") == {"40", "7"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "lang"),
+    [
+        (
+            "The new Constitution does not prohibit discrimination.",
+            "The Constitution prohibits discrimination.",
+            "en",
+        ),
+        (
+            "Religious rites are held in ordinary schools.",
+            "Religious rites are not held in ordinary schools.",
+            "en",
+        ),
+        (
+            "Закон запрещает эту идеологию.",
+            "Министр сказал, что закон эту идеологию не запрещает.",
+            "ru",
+        ),
+        ("Мектеп діндер туралы айта алмайды.", "Мектеп діндер туралы айта алады.", "kk"),
+        ("Жауап беруге міндеттісің.", "Жауап беруге міндетті емессің.", "kk"),
+        ("Заң мәжбүрлеуге тыйым салмайды.", "Заң мәжбүрлеуге тыйым салады.", "kk"),
+    ],
+)
+def test_a_flipped_claim_is_caught_whatever_the_count_of_negations(
+    sentence: str, source: str, lang: str
+) -> None:
+    from bot.engine.claims import verify
+
+    verdict = verify(sentence, source, source, (), lang, source)
+    assert not verdict.ok and "negation" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "lang"),
+    [
+        # The same claim, said with an antonym or a reordered negation.
+        (
+            "Praying does not make anyone an extremist.",
+            "No: praying never makes anyone an extremist.",
+            "en",
+        ),
+        (
+            "Статья 174 не делает исключений для шуток и мемов.",
+            "Для шуток и мемов статья 174 исключений не делает.",
+            "ru",
+        ),
+        (
+            "Намаз оқу ешкімді экстремист етпейді.",
+            "Жоқ: намаз оқу ешкімді экстремист етпейді.",
+            "kk",
+        ),
+    ],
+)
+def test_a_faithful_negative_paraphrase_is_kept(sentence: str, source: str, lang: str) -> None:
+    from bot.engine.claims import verify
+
+    assert verify(sentence, source, source, (), lang, source).ok
+
+
+def test_names_numbers_and_articles_in_their_kazakh_and_arabic_forms() -> None:
+    from bot.engine.claims import _names, _numbers, verify
+
+    assert "al-ba" in _names("He said that al-Baghdadi had sent a call")
+    assert "samk" in _names("It is one of the SAMK's tasks")
+    assert _numbers("сот олардың жетеуін", "kk") == {"7"}
+    source = (
+        "Пактінің 18-бабы шектеуге жол береді. "
+        "Конституцияның 7-бабы қауіпсіздік үшін шектеуге мүмкіндік береді."
+    )
+    swapped = "Пактінің 7-бабы шектеуге жол береді."
+    assert not verify(swapped, source, source, (), "kk", source).ok
 
 
 def test_guard_case_files_that_cannot_be_read_are_named(tmp_path) -> None:
