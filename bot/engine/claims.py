@@ -263,7 +263,14 @@ _FILLER = frozenset(
     )
 )
 _SCOPE = 1
+COUNT = False
+STRICT_A = False
+STRICT_B = False
 _FILLER_STEMS = frozenset(word[:STEM] for word in _FILLER)
+
+
+def _negated(text: str, lang: str) -> int:
+    return len(_NEGATIONS.get(lang, _NEGATIONS["en"]).findall(text))
 
 
 def _polarity(text: str, lang: str) -> tuple[set[str], set[str]]:
@@ -313,22 +320,30 @@ def _polarity(text: str, lang: str) -> tuple[set[str], set[str]]:
 
 
 def _flipped(sentence: str, aligned: str, closest: str, lang: str) -> str | None:
-    """A stem said only negatively on one side and only positively on the other.
+    """The first word whose polarity the source does not confirm, if any.
 
-    An added negation is looked for against the whole aligned text (the claim
-    may come from either of its sentences); a dropped one against the closest
-    source sentence alone, so that a neighbouring sentence that mentions the
-    same word positively cannot excuse it.
+    Every word the sentence says negatively must be in the aligned text and
+    not only positively there; a word the closest source sentence says
+    negatively may not be said only positively, nor left out of the scope of
+    a negation when the sentence has fewer negations. An added negation is
+    looked for against the whole aligned text (the claim may come from either
+    of its sentences), a dropped one against the closest sentence alone, so a
+    neighbouring sentence that uses the same word positively cannot excuse it.
     """
     neg_s, pos_s = _polarity(sentence, lang)
     neg_src, pos_src = _polarity(aligned, lang)
     for stem in sorted(neg_s):
         if _among(stem, pos_src) and not _among(stem, neg_src) and not _among(stem, pos_s):
             return stem
+        if not _among(stem, neg_src | pos_src):
+            return stem  # a negation its source cannot confirm
     neg_src, pos_src = _polarity(closest, lang)
+    dropped = _negated(sentence, lang) < _negated(closest, lang)
     for stem in sorted(neg_src):
         if _among(stem, pos_s) and not _among(stem, neg_s) and not _among(stem, pos_src):
             return stem
+        if dropped and not _among(stem, neg_s):
+            return stem  # a negation of the source left out
     return None
 
 
