@@ -200,6 +200,10 @@ class SafetyPolicy:
         verdict = (
             _from_prediction(prediction) if prediction else Verdict(Decision.ANSWER, "general")
         )
+        if verdict.category == "greeting" and not _short_remark(text):
+            # The greeting rules know every short hello; a longer message the
+            # classifier finds greeting-like is a question to answer, not a hello.
+            verdict = Verdict(verdict.decision, "general", verdict.confidence, verdict.reasons)
         return self._guard_vote(text, verdict)
 
     def _rule_hits(self, forms: list[tuple[str, str]]) -> list[tuple[Rule, str]]:
@@ -303,6 +307,11 @@ class SafetyPolicy:
 
 
 _FIRST_SENTENCE = re.compile(r"[^.!?…\n]{1,40}[.!?…,\n]+\s*")
+
+
+def _short_remark(text: str) -> bool:
+    """At most four words and no question mark: what a hello or thanks looks like."""
+    return "?" not in text and len(text.split()) <= 4
 
 
 def _from_prediction(prediction: Prediction, reasons: tuple[str, ...] = ()) -> Verdict:

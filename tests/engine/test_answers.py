@@ -239,6 +239,13 @@ def test_a_greeting_before_a_question_does_not_hide_the_question(
     assert reply.language == lang
 
 
+def test_a_question_is_never_taken_for_a_greeting(engine: Engine) -> None:
+    # The classifier once called this (a friend asked whether hell exists) a greeting.
+    reply = engine.answer(Question("досым айтты, тозақ бар ма деп сұрады"))
+    assert reply.category != "greeting"
+    assert engine.answer(Question("сәлем")).category == "greeting"
+
+
 def test_a_faith_question_that_is_also_about_the_law_gets_both(engine: Engine) -> None:
     """Whether to pray is for an imam; what the law says about prayer at work is ours."""
     reply = engine.answer(

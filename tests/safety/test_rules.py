@@ -123,3 +123,19 @@ def test_being_approached_is_not_asking_to_approach_others(text: str, asking_for
     # Being approached does not excuse asking for help to recruit or to send money.
     approached_and_asking = f"{text} {asking_for}"
     assert fired(approached_and_asking) & {"refuse-recruitment", "refuse-organising"}
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("Друг говорит, что его родители попадут в ад, где мне найти помощь?", True),
+        ("my friend keeps saying his parents are kafirs and will burn in hell", True),
+        ("досым ата-анасын кәпір деп жүр, не істеуім керек?", True),
+        # Asking about takfir, or a friend's question, is not someone being drawn in.
+        ("почему радикалы называют родителей кафирами?", False),
+        ("My friend asked me what the word kafir means", False),
+    ],
+)
+def test_a_friend_calling_the_family_unbelievers_is_a_crisis(text: str, fires: bool) -> None:
+    hits = {r.id for r in RULES if r.matches(basic(text))}
+    assert ("crisis-friend-joining" in hits) is fires
