@@ -123,10 +123,11 @@ def upgrade(engine: sa.Engine) -> None:
     """Apply every migration the database does not have yet (idempotent)."""
     if revision(engine) == HEAD:
         return
+    # Before the import: alembic logs its plugin set-up at INFO while importing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
     config = _alembic_config()
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start is enough
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
