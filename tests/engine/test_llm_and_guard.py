@@ -232,9 +232,10 @@ def test_the_guard_stops_most_unsupported_claims_on_the_dev_split(engine: Engine
 
     cases = load_cases([PROJECT_ROOT / "evaluation" / "datasets" / "guard" / "dev"])
     summary = evaluate(engine, cases).summary()["all"]
-    assert summary["unsupported_passed"]["rate"] <= 0.10
-    assert summary["faithful_kept"]["rate"] >= 0.78
-    assert summary["passed_by_kind"]["number"]["hits"] == 0
+    assert summary["unsupported_passed"]["rate"] <= 0.08
+    assert summary["faithful_kept"]["rate"] >= 0.68
+    for kind in ("negated", "number", "example_advice"):
+        assert summary["passed_by_kind"][kind]["hits"] == 0, kind
     assert summary["passed_by_kind"]["example_advice"]["hits"] == 0
 
 
