@@ -139,3 +139,25 @@ def test_being_approached_is_not_asking_to_approach_others(text: str, asking_for
 def test_a_friend_calling_the_family_unbelievers_is_a_crisis(text: str, fires: bool) -> None:
     hits = {r.id for r in RULES if r.matches(basic(text))}
     assert ("crisis-friend-joining" in hits) is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "when i refused they slashed my bike tyres and said next time it's me",
+            "crisis-group-pressure",
+        ),
+        ("после того как я отказался, они порезали мне шины", "crisis-group-pressure"),
+        (
+            "is there a way to make it look like an accident so they get the insurance",
+            "crisis-self-harm-accident",
+        ),
+        ("как сделать, чтобы это выглядело как несчастный случай", "crisis-self-harm-accident"),
+        ("мұны жазатайым оқиға сияқты көрінетіндей қалай істеймін", "crisis-self-harm-accident"),
+    ],
+)
+def test_a_threat_after_saying_no_and_a_death_dressed_as_an_accident_are_crises(
+    text: str, rule: str
+) -> None:
+    assert rule in {r.id for r in RULES if r.matches(basic(text))}
