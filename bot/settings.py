@@ -180,6 +180,18 @@ class Settings(BaseSettings):
         "the extractive answer is sent instead.",
     )
     llm_temperature: float = Field(0.2, ge=0, le=2, description="LLM sampling temperature.")
+    llm_self_check: bool = Field(
+        True,
+        description="After the output guard's own checks, ask the same endpoint whether each "
+        "kept sentence is supported by its source sentence (yes/no) and drop the ones it "
+        "denies. A second vote only: if the endpoint fails, the guard's own checks stand.",
+    )
+    llm_self_check_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description="Seconds the self-check may take (within the overall deadline).",
+    )
     support_threshold: float = Field(
         0.86,
         description="Output guard: an LLM sentence needs this cosine similarity to a "

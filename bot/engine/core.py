@@ -727,16 +727,24 @@ class Engine:
         on_draft: Draft | None = None,
     ) -> Reply | None:
         assert self._generator is not None
+        generator = self._generator
+        deadline = time.monotonic() + self.settings.llm_deadline
         try:
             if on_draft is None:
-                deadline = time.monotonic() + self.settings.llm_deadline
-                raw = self._generator.generate(text, lang, units, deadline)
+                raw = generator.generate(text, lang, units, deadline)
             else:
                 raw = self._stream(text, lang, units, on_draft)
         except GeneratorError as exc:
             explanation.append(f"llm: failed ({exc}); extractive fallback")
             return None
-        checked = self.guard.check(raw, units, lang)
+        entails = None
+        if self.settings.llm_self_check:
+            until = min(deadline, time.monotonic() + self.settings.llm_self_check_timeout)
+
+            def entails(pairs: list[tuple[str, str]]) -> list[bool] | None:
+                return generator.entailed(pairs, lang, until)
+
+        checked = self.guard.check(raw, units, lang, entails)
         explanation.extend(checked.reasons)
         if not checked.ok:
             return None

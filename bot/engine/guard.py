@@ -15,6 +15,7 @@ those units' sources.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,8 @@ from bot.safety import normalize
 from bot.safety.policy import SafetyPolicy
 
 _CITE = re.compile(r"\s*\[(\d+)\]")
+# (sentence, source text) pairs -> one vote each, or None when no answer came.
+Entails = Callable[[list[tuple[str, str]]], list[bool] | None]
 _LEAK_NGRAM = 8
 
 
@@ -62,7 +65,19 @@ class OutputGuard:
     def leaks_prompt(self, text: str) -> bool:
         return bool(_ngrams(normalize.basic(text)) & self._system_ngrams)
 
-    def check(self, answer: str, units: list[UnitText], lang: Lang) -> GuardResult:
+    def check(
+        self,
+        answer: str,
+        units: list[UnitText],
+        lang: Lang,
+        entails: Entails | None = None,
+    ) -> GuardResult:
+        """Keep the sentences of ``answer`` that its ``units`` support; see the module doc.
+
+        ``entails``, when given, is asked once about every sentence that passed the
+        checks, with the source text it aligned to, and may only drop sentences
+        (an LLM asked "does the source say this?"); ``None`` from it changes nothing.
+        """
         verdict = self.policy.check_output(answer)
         if verdict is not None:
             return GuardResult(False, reasons=[f"guard: unsafe output ({verdict.reasons[0]})"])
@@ -81,7 +96,7 @@ class OutputGuard:
         sentences = [s for s in split_sentences(answer) if len(s) > 3]
         clean = [_CITE.sub("", s).strip() for s in sentences]
         vectors = self.embeddings.passage_vectors(clean) if clean else np.zeros((0, 1))
-        kept: list[tuple[str, int]] = []
+        kept: list[tuple[str, int, str]] = []
         scores: list[float] = []
         dropped = 0
         examples = tuple(e for unit in units for e in unit.examples)
@@ -101,11 +116,24 @@ class OutputGuard:
                 dropped += 1
                 why.append(claim.reason)
                 continue
-            kept.append((text, owners[best]))
+            kept.append((text, owners[best], aligned))
+        checked_by_model = ""
+        if entails is not None and kept:
+            votes = entails([(text, aligned) for text, _, aligned in kept])
+            if votes is None:
+                checked_by_model = "guard: self-check gave no answer; the guard's own checks stand"
+            else:
+                denied = [k for k, vote in zip(kept, votes, strict=True) if not vote]
+                kept = [k for k, vote in zip(kept, votes, strict=True) if vote]
+                dropped += len(denied)
+                why += ["the endpoint's self-check found it unsupported"] * len(denied)
+                checked_by_model = f"guard: self-check confirmed {len(kept)} sentence(s)"
         reasons = [
             f"guard: kept {len(kept)} of {len(sentences)} sentences "
             f"(support ≥ {self.threshold:.2f})"
         ]
+        if checked_by_model:
+            reasons.append(checked_by_model)
         if not kept:
             reasons += [f"guard: dropped one: {reason}" for reason in why]
             return GuardResult(
@@ -113,7 +141,7 @@ class OutputGuard:
             )
         cited: list[UnitText] = []
         parts = []
-        for text, owner in kept:
+        for text, owner, _ in kept:
             if units[owner] not in cited:
                 cited.append(units[owner])
             parts.append(f"{text} [{cited.index(units[owner]) + 1}]")

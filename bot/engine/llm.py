@@ -8,6 +8,7 @@ Every answer goes through the output guard afterwards; any failure here raises
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,8 @@ from bot.engine.retrieval import UnitText
 from bot.errors import ConfigurationError, GeneratorError
 from bot.models import Lang
 from bot.settings import Settings
+
+_VOTE = re.compile(r"(\d+)\s*[:.)-]\s*\**\s*(yes|no)\b")
 
 
 class LLMGenerator:
@@ -80,6 +83,32 @@ class LLMGenerator:
         if not text.strip():
             raise GeneratorError("empty answer")
         return text.strip()
+
+    def entailed(
+        self, pairs: Sequence[tuple[str, str]], lang: Lang, deadline: float
+    ) -> list[bool] | None:
+        """For each (sentence, source) pair, whether the model says the source supports it.
+
+        One call for all pairs, answered "N: yes|no" per line. ``None`` when the
+        endpoint fails, misses ``deadline`` or answers in another form: the self-check
+        is a second vote, and without it the guard's own checks stand.
+        """
+        listed = "\n\n".join(
+            f"{n}. Source: {source}\n{n}. Sentence: {sentence}"
+            for n, (sentence, source) in enumerate(pairs, 1)
+        )
+        prompt = self._prompts.text(lang, "llm_self_check", pairs=listed)
+        try:
+            pieces = self._pieces(lambda: iter([self._model.invoke(prompt)]), lambda: deadline)
+            answer = "".join(pieces)
+        except GeneratorError:
+            return None
+        votes: dict[int, bool] = {}
+        for number, word in _VOTE.findall(answer.lower()):
+            votes.setdefault(int(number), word == "yes")
+        if set(votes) != set(range(1, len(pairs) + 1)):
+            return None
+        return [votes[n] for n in range(1, len(pairs) + 1)]
 
     def stream(
         self,

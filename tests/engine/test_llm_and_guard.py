@@ -55,8 +55,41 @@ def test_grounded_answer_is_served_with_valid_citations(
     reply = llm_engine.answer(Question(QUESTION))
     assert reply.decision is Decision.ANSWER and reply.generator == "llm"
     assert reply.sources and reply.units[0].startswith("secular-state/")
-    system = fake.requests[-1]["messages"][0]
-    assert system["role"] == "system" and "ONLY the numbered passages" in system["content"]
+    answering = [r for r in fake.requests if r["messages"][0]["role"] == "system"]
+    system = answering[-1]["messages"][0]
+    assert "ONLY the numbered passages" in system["content"]
+
+
+def _self_check(messages: list[dict]) -> bool:
+    return messages[0]["role"] == "user" and "1. Source:" in messages[0]["content"]
+
+
+@pytest.mark.parametrize(
+    ("vote", "kept"),
+    [
+        ("1: yes\n2: yes", True),
+        ("1: no\n2: no", False),
+        ("I cannot tell.", True),  # no usable answer: the guard's own checks stand
+    ],
+)
+def test_the_endpoints_self_check_can_only_drop_sentences(
+    llm_engine: Engine, fake: FakeOpenAI, vote: str, kept: bool
+) -> None:
+    fake.script = lambda m: (
+        vote if _self_check(m) else " ".join(f"{s} [1]" for s in _first_sentences(m))
+    )
+    reply = llm_engine.answer(Question(QUESTION))
+    assert (reply.generator == "llm") is kept
+    check = fake.requests[-1]["messages"][0]["content"]
+    assert "2. Sentence:" in check and "3. Sentence:" not in check
+
+
+def test_the_self_check_is_optional(llm_engine: Engine, fake: FakeOpenAI) -> None:
+    engine = llm_engine.with_settings(llm_self_check=False)
+    fake.script = lambda m: "1: no" if _self_check(m) else f"{_first_sentences(m, 1)[0]} [1]"
+    before = len(fake.requests)
+    assert engine.answer(Question(QUESTION)).generator == "llm"
+    assert len(fake.requests) == before + 1
 
 
 def test_invented_sentences_are_dropped(llm_engine: Engine, fake: FakeOpenAI) -> None:
