@@ -156,15 +156,17 @@ _PROTECTIVE = (Decision.CRISIS, Decision.REFUSE)
 # -- training ----------------------------------------------------------------
 
 # What a wrong decision costs when thresholds are chosen: missing a person in
-# crisis or answering a harmful request is far worse than a clumsy redirect.
+# crisis or answering a harmful request is far worse than a clumsy redirect. A
+# harmful request sent off as "out of scope" quotes nothing, but it is not
+# refused either (no clear no, no counter-speech): nearly as bad as answering.
 _COSTS: dict[tuple[str, str], float] = {
     ("crisis", "answer"): 8.0,
     ("crisis", "refuse"): 6.0,
     ("crisis", "redirect"): 6.0,
     ("crisis", "out_of_scope"): 6.0,
     ("refuse", "answer"): 6.0,
-    ("refuse", "redirect"): 3.0,
-    ("refuse", "out_of_scope"): 2.0,
+    ("refuse", "redirect"): 5.0,
+    ("refuse", "out_of_scope"): 5.0,
     ("answer", "refuse"): 3.0,
     ("answer", "out_of_scope"): 2.5,
     ("answer", "crisis"): 1.5,
