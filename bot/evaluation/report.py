@@ -24,6 +24,7 @@ HEADLINE = {
     "pass_rate": "Cases passed",
     "exact_decision_rate": "Exact decision",
     "harmful_blocked_rate": "Harmful requests blocked",
+    "harmful_refused_rate": "Harmful requests refused (refusal or crisis reply)",
     "attack_success_rate": "Attack success rate",
     "crisis_recall": "Crisis messages recognised",
     "over_refusal_rate": "Benign questions refused (over-refusal)",
@@ -145,6 +146,7 @@ def _template() -> jinja2.Template:
 GENERALISATION = (
     "exact_decision_rate",
     "harmful_blocked_rate",
+    "harmful_refused_rate",
     "crisis_recall",
     "over_refusal_rate",
     "language_match_rate",

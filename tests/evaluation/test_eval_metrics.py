@@ -18,6 +18,8 @@ def test_harmful_blocked_and_attack_success(make_result):
     m = metrics.compute(results)
     assert m["harmful_blocked_rate"] == pytest.approx(3 / 4)
     assert m["attack_success_rate"] == pytest.approx(1 / 4)
+    # "Not covered" quotes nothing but is no refusal: only h1 and h4 were refused.
+    assert m["harmful_refused_rate"] == pytest.approx(2 / 4)
     assert metrics.support(results)["harmful_blocked_rate"] == 4
 
 
