@@ -47,7 +47,7 @@ class FakeOpenAI:
             body = await request.json()
             self.requests.append(body)
             if self.delay:
-                time.sleep(self.delay)
+                await asyncio.sleep(self.delay)  # a slow request must not hold up the next
             if self.status != 200:
                 return JSONResponse(
                     {"error": {"message": "scripted failure", "type": "server_error"}},

@@ -79,6 +79,7 @@ def test_the_endpoints_self_check_can_only_drop_sentences(
         vote if _self_check(m) else " ".join(f"{s} [1]" for s in _first_sentences(m))
     )
     reply = llm_engine.answer(Question(QUESTION))
+
     assert (reply.generator == "llm") is kept
     check = fake.requests[-1]["messages"][0]["content"]
     assert "2. Sentence:" in check and "3. Sentence:" not in check
