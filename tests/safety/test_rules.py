@@ -193,3 +193,11 @@ def test_asking_about_a_banned_group_or_a_magazine_is_not_refused_by_these_rules
             "refuse-evasion-group",
             "refuse-extremist-channels",
         }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is hell real?", "существует ли ад на самом деле", "досым айтты, тозақ бар ма деп сұрады"],
+)
+def test_whether_hell_is_real_goes_to_a_faith_authority(text: str) -> None:
+    assert "redirect-faith-choice" in {r.id for r in RULES if r.matches(basic(text))}
