@@ -201,3 +201,32 @@ def test_asking_about_a_banned_group_or_a_magazine_is_not_refused_by_these_rules
 )
 def test_whether_hell_is_real_goes_to_a_faith_authority(text: str) -> None:
     assert "redirect-faith-choice" in {r.id for r in RULES if r.matches(basic(text))}
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("my parents are pushing me to study medicine, what do I do?", False),
+        ("родители заставляют поступать в медицинский университет", False),
+        ("ата-анам медицина факультетіне түс деп қысым жасайды", False),
+        ("can I take these pills with my medication?", True),
+        ("какую дозу ибупрофена можно выпить?", True),
+    ],
+)
+def test_studying_medicine_is_not_a_medical_question(text: str, fires: bool) -> None:
+    assert ("redirect-medical" in {r.id for r in RULES if r.matches(basic(text))}) is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("can I wear a hijab at school?", False),
+        ("можно ли носить хиджаб в школу?", False),
+        ("мектепте орамал киюге бола ма?", False),
+        ("can I wear perfume while fasting?", True),
+        ("мен мұсылманмын, әтір себуге бола ма?", True),
+    ],
+)
+def test_wearing_a_headscarf_at_school_is_a_law_question(text: str, fires: bool) -> None:
+    hits = {r.id for r in RULES if r.matches(basic(text))}
+    assert ("redirect-religious-ruling" in hits) is fires
