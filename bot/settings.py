@@ -105,6 +105,15 @@ class Settings(BaseSettings):
         description="Confidence band: between this and the answer threshold the reply is "
         '"Did you mean…?" with the closest unit questions; below it, an honest `no_answer`.',
     )
+    classifier_weight: float = Field(
+        0.1,
+        ge=0,
+        le=2,
+        description="How much the unit classifier (fitted on every unit's phrasings) counts "
+        "when answer units that are nearly as similar to a question as the closest one are "
+        "ordered; 0 orders by similarity alone. Whether a question is answered at all is "
+        "still judged by similarity (the two bands above).",
+    )
     second_unit_margin: float = Field(
         0.05,
         ge=0,

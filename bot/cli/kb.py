@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,9 @@ from bot.errors import InvalidCorpusError
 from bot.knowledge.documents import load_corpus, missing_translations
 from bot.models import LANGS
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.knowledge.embeddings import KelisimEmbeddings
 
 app = typer.Typer(help="Validate, index and inspect the vetted corpus.", no_args_is_help=True)
 
@@ -39,7 +42,9 @@ def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> None:
                 tasks[label] = progress.add_task(f"Indexing {label}", total=total)
             progress.update(tasks[label], completed=done)
 
-        report = build_index(s, get_embeddings(s), rebuild=rebuild, progress=on_progress)
+        embeddings = get_embeddings(s)
+        report = build_index(s, embeddings, rebuild=rebuild, progress=on_progress)
+        _prepare_answering(s, embeddings, progress)
     if report.status == "unchanged":
         console.print(
             f"Index is up to date: {report.documents} documents, {report.units} "
@@ -51,6 +56,21 @@ def run_build(s: Settings, *, rebuild: bool, quiet: bool = False) -> None:
             f"{report.phrasings} phrasings; embedded {report.embedded}, reused "
             f"{report.reused} ({report.seconds:.1f} s)."
         )
+
+
+def _prepare_answering(s: Settings, embeddings: KelisimEmbeddings, progress: Progress) -> None:
+    """Fit what answering needs from the new generation (lexical model, unit classifier).
+
+    Both are cached beside the index, so the next `kelisim ask` or bot start loads them
+    instead of spending half a minute fitting them.
+    """
+    from bot.engine.retrieval import Retriever
+    from bot.knowledge import store
+
+    task = progress.add_task("Preparing the answer models", total=None)
+    cache, mirror = s.data_dir / "cache", store.mirror_path(s)
+    Retriever(lambda: store.make_client(s), embeddings, cache, mirror).refresh()
+    progress.update(task, total=1, completed=1)
 
 
 @app.command()

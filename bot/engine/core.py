@@ -129,6 +129,7 @@ class Engine:
             self.embeddings,
             settings.data_dir / "cache",
             store.mirror_path(settings),
+            classifier_weight=settings.classifier_weight,
         )
         language.use_cache(settings.data_dir / "cache")
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
@@ -437,9 +438,11 @@ class Engine:
                 + f"; bands: answer ≥ {settings.answer_threshold:.3f}, "
                 f"did-you-mean ≥ {settings.clarify_threshold:.3f}"
             )
-            if best.score < settings.clarify_threshold:
+            # The classifier may put first a unit that is not the most similar: whether
+            # the corpus answers at all is judged by the closest unit's similarity.
+            if _closest(hits) < settings.clarify_threshold:
                 return self._no_answer(lang, notices, explanation, hits)
-            if best.score < settings.answer_threshold:
+            if _closest(hits) < settings.answer_threshold:
                 return self._clarify(lang, notices, explanation, hits)
             if best.score < settings.part_threshold:
                 # Not a sure match: a question about a name the unit never mentions
@@ -600,7 +603,7 @@ class Engine:
             self.embeddings.query_vector(joined), lang, self.settings.top_k, joined
         )
         combined = [h for h in combined if h.unit_id not in shown]
-        if combined and (not hits or combined[0].score > hits[0].score):
+        if combined and (not hits or _closest(combined) > _closest(hits)):
             explanation.append(
                 f"follow-up: read with the previous question → {combined[0].unit_id}"
             )
@@ -843,6 +846,11 @@ def _question_parts(text: str) -> list[str]:
                 questions = halves
                 break
     return questions[:MAX_PARTS]
+
+
+def _closest(hits: list[Hit]) -> float:
+    """The highest similarity among ``hits`` (which are ordered by the unit classifier too)."""
+    return max(h.score for h in hits)
 
 
 def _group(unit_id: str) -> str:

@@ -27,12 +27,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from bot.engine import lexical as lexical_model
+from bot.engine import unit_classifier
 from bot.engine.lexical import LexicalModel
+from bot.engine.unit_classifier import UnitClassifier
 from bot.errors import IndexNotReadyError, IndexUnavailableError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings
@@ -44,12 +46,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Lexical = dict[Lang, LexicalModel]
+_Model = TypeVar("_Model")
 
 RELOAD_CHECK_SECONDS = 3.0
 # How much the phrasing match counts against the answer-text match, and how much
 # the lexical match adds (chosen on the answers dev split).
 PHRASING_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.3
+# How much the unit classifier's probability adds when units are ordered, by default
+# (``KELISIM_CLASSIFIER_WEIGHT``), and how close to the most similar unit a unit must
+# be for the classifier to move it up: it settles near ties, it never overrules a
+# clearly closer unit. Both chosen on one phrasing per unit held out from its fit.
+# A hit's ``score``, which the answer bands judge, stays the similarity.
+CLASSIFIER_WEIGHT = 0.1
+CLASSIFIER_MARGIN = 0.02
 # Scores are rounded before ranking, so float noise never reorders units.
 _DECIMALS = 5
 
@@ -93,6 +103,7 @@ class _Snapshot:
     groups: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[tuple[str, Lang], str] = field(default_factory=dict)
     lexical: Lexical = field(default_factory=dict)
+    classifier: UnitClassifier | None = None
     _row_index: dict[Lang, dict[str, int]] = field(default_factory=dict)
 
     def row_of(self, lang: Lang) -> dict[str, int]:
@@ -119,6 +130,18 @@ def _lexical(snap: _Snapshot, phrasings: list[str | None], metas: list[Any]) -> 
         if any(joined):
             out[lang] = lexical_model.fit(joined)
     return out
+
+
+def _classifier(snap: _Snapshot) -> UnitClassifier:
+    """The unit classifier, fitted on every phrasing and every unit text of ``snap``."""
+    vectors = list(snap.unit_vectors.values())
+    rows = list(snap.unit_rows.values())
+    if snap.phrasing_vectors is not None and snap.phrasing_rows is not None:
+        vectors.append(snap.phrasing_vectors)
+        rows.append(snap.phrasing_rows)
+    if not vectors:
+        return unit_classifier.fit(np.zeros((0, 0)), np.zeros(0, dtype=np.int64))
+    return unit_classifier.fit(np.vstack(vectors), np.concatenate(rows))
 
 
 def _sources(raw: str, lang: Lang) -> tuple[Source, ...]:
@@ -156,6 +179,8 @@ class Retriever:
         embeddings: KelisimEmbeddings,
         cache_dir: Path | None = None,
         mirror: Path | None = None,
+        *,
+        classifier_weight: float = CLASSIFIER_WEIGHT,
     ) -> None:
         # A callable is called on first use: a process that finds the pointer's copy
         # (``mirror``) and the cached arrays never needs Chroma (see bot.knowledge.store).
@@ -163,6 +188,7 @@ class Retriever:
         self._embeddings = embeddings
         self._cache_dir = cache_dir
         self._mirror = mirror
+        self._classifier_weight = classifier_weight
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._checked = 0.0
@@ -279,8 +305,19 @@ class Retriever:
             snap.phrasing_rows = np.array(
                 [index[str(phr["metadatas"][n]["unit_id"])] for n in keep]
             )
-        snap.lexical = self._cached_lexical(
-            generation, lambda: _lexical(snap, phr["documents"] or [], phr["metadatas"] or [])
+        snap.lexical = self._cached(
+            generation,
+            "lexical",
+            lambda: _lexical(snap, phr["documents"] or [], phr["metadatas"] or []),
+            lexical_model.load,
+            lexical_model.save,
+        )
+        snap.classifier = self._cached(
+            generation,
+            "units",
+            lambda: _classifier(snap),
+            unit_classifier.load,
+            unit_classifier.save,
         )
         by_group: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for (uid, lang), unit in texts.items():
@@ -290,29 +327,36 @@ class Retriever:
         snap.groups = {g: [uid for _, uid in sorted(set(items))] for g, items in by_group.items()}
         return snap
 
-    def _cached_lexical(self, generation: store.Generation, fit: Callable[[], Lexical]) -> Lexical:
-        """The lexical model of ``generation``: fitted once, then read from the cache.
+    def _cached(
+        self,
+        generation: store.Generation,
+        prefix: str,
+        fit: Callable[[], _Model],
+        load: Callable[[Path], _Model],
+        save: Callable[[_Model, Path], None],
+    ) -> _Model:
+        """A model of ``generation`` (``lexical``, ``units``): fitted once, then read back.
 
         It depends only on the generation's text, so a new process (``kelisim ask``,
         a restarted worker) loads it instead of fitting it again.
         """
         if self._cache_dir is None:
             return fit()
-        path = store.cached_arrays(self._cache_dir, generation, "lexical")
+        path = store.cached_arrays(self._cache_dir, generation, prefix)
         try:
-            return lexical_model.load(path)
+            return load(path)
         except (OSError, ValueError):
             pass  # missing or damaged: fitted again below
         model = fit()
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
-            for old in self._cache_dir.glob("lexical-*"):
+            for old in self._cache_dir.glob(f"{prefix}-*"):
                 old.unlink(missing_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            lexical_model.save(model, tmp)
+            save(model, tmp)
             tmp.replace(path)
         except OSError as exc:
-            log.info("lexical model not cached (%s)", exc)
+            log.info("%s model not cached (%s)", prefix, exc)
         return model
 
     def _current(self) -> _Snapshot:
@@ -399,7 +443,12 @@ class Retriever:
             lexical = snap.lexical[lang].scores(query_text)
         score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
         rounded = np.round(score.astype(np.float64), _DECIMALS)
-        order = sorted(range(n), key=lambda i: (-rounded[i], snap.ids[i]))[:k]
+        ranking = rounded
+        if snap.classifier is not None and self._classifier_weight > 0:
+            probability = snap.classifier.probabilities(query_vector, n)
+            near = rounded >= rounded.max() - CLASSIFIER_MARGIN
+            ranking = np.round(rounded + self._classifier_weight * probability * near, _DECIMALS)
+        order = sorted(range(n), key=lambda i: (-ranking[i], snap.ids[i]))[:k]
         return [
             Hit(
                 snap.ids[i],

@@ -169,7 +169,7 @@ def write_mirror(path: Path | None, generation: Generation) -> None:
 
 
 def cached_arrays(cache_dir: Path, generation: Generation, prefix: str) -> Path:
-    """Where a generation's arrays (``index``, ``lexical``) are cached."""
+    """Where a generation's arrays (``index``, ``lexical``, ``units``) are cached."""
     return cache_dir / f"{prefix}-{generation.units}-{generation.fingerprint[:16]}.npz"
 
 
@@ -178,7 +178,7 @@ def mirrored_and_cached(cache_dir: Path | None, mirror: Path | None) -> Generati
     generation = read_mirror(mirror)
     if generation is None or cache_dir is None:
         return None
-    arrays = (cached_arrays(cache_dir, generation, p) for p in ("index", "lexical"))
+    arrays = (cached_arrays(cache_dir, generation, p) for p in ("index", "lexical", "units"))
     return generation if all(a.is_file() for a in arrays) else None
 
 
