@@ -371,7 +371,7 @@ class Engine:
         lang: Lang,
         notices: list[str],
         explanation: list[str],
-        grounded: Callable[[], Reply],
+        grounded: Callable[..., Reply],
     ) -> Reply:
         """``lead`` (help lines, or who decides), then the unit that clearly answers.
 
@@ -380,6 +380,14 @@ class Engine:
         (nothing is put between a young person in crisis and the help lines).
         """
         reply = grounded()
+        if reply.decision is not Decision.ANSWER and verdict.decision is Decision.CRISIS:
+            # "My cousin met people online who want her to go abroad": no unit is sure,
+            # but the topic written for a worry the policy is sure of has what to do.
+            sure = self._crisis_kind(verdict) == verdict.category
+            groups = self.retriever.help_groups(verdict.category) if sure else frozenset()
+            if groups:
+                explanation.append(f"{verdict.category}: searched {', '.join(sorted(groups))}")
+                reply = grounded(within=groups)
         if reply.decision is Decision.ANSWER:
             explanation.append(f"{verdict.decision.value}: {lead[:40]}…, then the answer")
             return _led_by(reply, lead, verdict, notices)
@@ -410,15 +418,23 @@ class Engine:
         explanation: list[str],
         on_draft: Draft | None = None,
         search_lang: Lang | None = None,
+        within: frozenset[str] | None = None,
     ) -> Reply:
+        """The reply quoting the units that answer ``text``.
+
+        ``within`` limits the search to those topics, written for a worry the policy
+        is sure of: their closest unit answers, whatever its similarity.
+        """
         settings = self.settings
         search_lang = search_lang or lang
+        answer_threshold = -1.0 if within else settings.answer_threshold
+        clarify_threshold = -1.0 if within else settings.clarify_threshold
         shown = _shown_units(question.history)
-        follow = self._follow_up(question, text, lang, shown, explanation)
+        follow = None if within else self._follow_up(question, text, lang, shown, explanation)
         if follow is not None:
             units = [follow]
         else:
-            hits = self.retriever.search(vector, search_lang, settings.top_k, text)
+            hits = self.retriever.search(vector, search_lang, settings.top_k, text, within)
             if shown and len(text.split()) <= 6:
                 hits = self._with_context(question, text, search_lang, hits, shown, explanation)
             held = [h.unit_id for h in hits if not self._quotable_id(h.unit_id, lang)]
@@ -440,11 +456,11 @@ class Engine:
             )
             # The classifier may put first a unit that is not the most similar: whether
             # the corpus answers at all is judged by the closest unit's similarity.
-            if _closest(hits) < settings.clarify_threshold:
+            if _closest(hits) < clarify_threshold:
                 return self._no_answer(lang, notices, explanation, hits)
-            if _closest(hits) < settings.answer_threshold:
+            if _closest(hits) < answer_threshold:
                 return self._clarify(lang, notices, explanation, hits)
-            if best.score < settings.part_threshold:
+            if best.score < settings.part_threshold and not within:
                 # Not a sure match: a question about a name the unit never mentions
                 # is not answered by it.
                 unit = self.retriever.unit(best.unit_id, search_lang)
@@ -475,6 +491,8 @@ class Engine:
             reply = self._extractive(lang, units, explanation)
         reply.category = verdict.category if follow is None else "follow_up"
         reply.topic = units[0].group
+        if verdict.decision is not Decision.CRISIS:  # a crisis reply leads with them anyway
+            self._help_first(reply, units, lang, shown, explanation)
         reply.suggestions = self._related(units, lang, shown)
         reply.text = "\n\n".join(
             [reply.text, related_block(self.prompts, lang, reply.suggestions)]
@@ -493,8 +511,9 @@ class Engine:
         "What was Operation Zhusan? Were the women who came back punished?" asks two
         things; the whole message matches the first best, so each question in it is
         also searched alone, and a unit that clearly answers another one is quoted too
-        — only one the whole message also found (``hits``), so that "why did they do
-        it?" read alone cannot bring in a unit about something else. A question that
+        — only one the whole message also found (``hits``) or one of the first unit's
+        topic, so that "why did they do it?" read alone cannot bring in a unit about
+        something else. A question that
         leans on the first ("Who are Jehovah's Witnesses, are they banned here?") rarely
         finds its unit alone, so it may also pick, among the units the whole message
         clearly matches, the one closest to it. Units follow the order of the questions
@@ -505,6 +524,7 @@ class Engine:
             return chosen
         settings = self.settings
         candidates = {h.unit_id for h in hits}
+        topics = {_group(c) for c in chosen}
         # Never looser than the answer band, whatever the two settings say.
         floor = max(settings.part_threshold, settings.answer_threshold)
         clear = {h.unit_id for h in hits if h.score >= floor}
@@ -514,7 +534,8 @@ class Engine:
                 self.embeddings.query_vector(embedded(part)), lang, PART_POOL, part
             )
             top = found[0] if found else None
-            if top is None or top.unit_id not in candidates or top.score < floor:
+            known = top is not None and (top.unit_id in candidates or _group(top.unit_id) in topics)
+            if top is None or not known or top.score < floor:
                 top = next((h for h in found if h.unit_id in clear), None)
                 if top is not None and top.score < settings.clarify_threshold:
                     top = None
@@ -551,11 +572,34 @@ class Engine:
             reply = self._extractive(lang, [unit], [f"picked unit {unit_id}"])
             reply.category = "picked"
             reply.topic = unit.group
+            self._help_first(reply, [unit], lang, _shown_units(history), reply.explanation)
             reply.suggestions = self._related([unit], lang, _shown_units(history))
             if reply.suggestions:
                 reply.text += "\n\n" + related_block(self.prompts, lang, reply.suggestions)
         reply.latency_ms = (time.perf_counter() - started) * 1000
         return reply
+
+    def _help_first(
+        self,
+        reply: Reply,
+        units: list[UnitText],
+        lang: Lang,
+        shown: list[str],
+        explanation: list[str],
+    ) -> None:
+        """Lead ``reply`` with help lines when a quoted unit's document asks for them.
+
+        A worry about a friend asked calmly is still a worry: whom to call comes first,
+        whatever part of the topic's advice answers the question. Once per topic in a
+        conversation: "tell me more" need not repeat the phone numbers.
+        """
+        kinds = [u.help for u in units if u.help]
+        if not kinds or any(_group(uid) in {u.group for u in units} for uid in shown):
+            return
+        explanation.append(f"help lines first: {units[0].group} asks for them ({kinds[0]})")
+        lead = crisis_brief(self.prompts, kinds[0], lang)
+        reply.body = f"{lead}\n\n{reply.body}"
+        reply.text = f"{lead}\n\n{reply.text}"
 
     def _follow_up(
         self,

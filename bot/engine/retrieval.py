@@ -78,6 +78,7 @@ class UnitText:
     sources: tuple[Source, ...]
     position: int
     examples: tuple[str, ...] = ()
+    help: str = ""  # a kind of worry whose help lines lead any answer quoting this unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +289,7 @@ class Retriever:
                 sources=_sources(str(meta.get("sources") or ""), lang),
                 position=int(meta["position"]),
                 examples=tuple(json.loads(str(meta.get("examples") or "[]"))),
+                help=str(meta.get("help") or ""),
             )
             texts[(unit.unit_id, lang)] = unit
             vectors[lang].append((unit.unit_id, np.asarray(vec, dtype=np.float32)))
@@ -417,12 +419,18 @@ class Retriever:
         return self._current().generation
 
     def search(
-        self, query_vector: np.ndarray, lang: Lang, k: int = 8, query_text: str = ""
+        self,
+        query_vector: np.ndarray,
+        lang: Lang,
+        k: int = 8,
+        query_text: str = "",
+        groups: frozenset[str] | None = None,
     ) -> list[Hit]:
         """The ``k`` best units for a question, best first (see the module docstring).
 
         ``query_text`` is the question as searched (Cyrillic for Latin-script input);
-        without it only the embeddings are compared.
+        without it only the embeddings are compared. ``groups`` limits the search to
+        those topics.
         """
         snap = self._current()
         n = len(snap.ids)
@@ -442,13 +450,19 @@ class Retriever:
         if query_text and lang in snap.lexical:
             lexical = snap.lexical[lang].scores(query_text)
         score = PHRASING_WEIGHT * phrasing + (1 - PHRASING_WEIGHT) * text + LEXICAL_WEIGHT * lexical
+        if groups is not None:
+            outside = np.array([uid.split("/", 1)[0] not in groups for uid in snap.ids])
+            score = np.where(outside, -np.inf, score)
         rounded = np.round(score.astype(np.float64), _DECIMALS)
         ranking = rounded
         if snap.classifier is not None and self._classifier_weight > 0:
             probability = snap.classifier.probabilities(query_vector, n)
             near = rounded >= rounded.max() - CLASSIFIER_MARGIN
             ranking = np.round(rounded + self._classifier_weight * probability * near, _DECIMALS)
-        order = sorted(range(n), key=lambda i: (-ranking[i], snap.ids[i]))[:k]
+        order = sorted(
+            (i for i in range(n) if np.isfinite(ranking[i])),
+            key=lambda i: (-ranking[i], snap.ids[i]),
+        )[:k]
         return [
             Hit(
                 snap.ids[i],
@@ -534,6 +548,10 @@ class Retriever:
             if uid != unit_id and uid not in exclude:
                 return self.unit(uid, lang)
         return None
+
+    def help_groups(self, kind: str) -> frozenset[str]:
+        """The topics whose documents ask for the help lines of ``kind`` (``help:``)."""
+        return frozenset(u.group for u in self._current().texts.values() if u.help == kind)
 
     def topics(self, lang: Lang) -> list[str]:
         """The title of every topic in ``lang``: what the bot can talk about."""

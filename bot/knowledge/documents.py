@@ -35,6 +35,10 @@ HARD_MIN_WORDS, HARD_MAX_WORDS = 20, 6000
 TODO = "TODO"
 GLOSSARY = "glossary.yaml"
 _TODO_LINE = re.compile(r"^[^\w\n]*TODO\b", re.MULTILINE)
+# The kinds of worry whose help lines (``crisis_brief`` in prompts/) a document may ask
+# to lead every answer quoted from it: a question about a friend being drawn in needs
+# whom to call as well as what to do, however calmly it is asked.
+HELP_KINDS = ("friend_joining", "group_pressure", "grooming", "bullying", "violent_intent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class Document:
     reviewed_at: dt.date | None
     body: str
     units: tuple[Unit, ...] = ()
+    help: str | None = None
 
     @property
     def published(self) -> bool:
@@ -264,6 +269,10 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         if key in {s.key for s in sources}:
             err(f"{where}.key", f"{key!r} is used by two sources")
         sources.append(SourceRef(title, url, accessed, key))
+    help_kind = meta.get("help") or None
+    if help_kind is not None and help_kind not in HELP_KINDS:
+        err("help", f"must be one of {', '.join(HELP_KINDS)} (or left out), not {help_kind!r}")
+        help_kind = None
     try:
         reviewed_at = _as_date(meta.get("reviewed_at"))
     except ValueError:
@@ -322,6 +331,7 @@ def parse_document(path: Path) -> tuple[Document | None, list[Problem]]:
         reviewed_at=reviewed_at,
         body=body,
         units=tuple(units),
+        help=help_kind,
     )
     problems.extend(_content_problems(doc))
     return (None if any(p.severity == "error" for p in problems) else doc), problems

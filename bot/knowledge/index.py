@@ -98,6 +98,7 @@ def records_for(docs: Iterable[Document]) -> tuple[list[Record], list[Record]]:
                 "sources": _sources_json(doc, unit),
                 "examples": json.dumps(list(unit.examples), ensure_ascii=False),
                 "topics": ",".join(doc.topics),
+                "help": doc.help or "",
             }
             text = f"{unit.question}\n{unit.body}"
             units.append(Record(text_key(f"{unit.id}\n{doc.lang}\n{text}"), text, meta))

@@ -492,3 +492,46 @@ def test_a_name_the_unit_never_mentions_is_not_answered_from_a_near_miss(engine:
         "Nur-Astana",
     ]
     assert _unnamed("Can a tourist from Kazakhstan visit it on TikTok live?", unit) == []
+
+
+MORE = {"en": "tell me more", "ru": "подробнее", "kk": "тағы айтшы"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_a_calm_question_about_a_friend_being_drawn_in_gets_the_help_lines_first(
+    engine: Engine, lang: str
+) -> None:
+    from bot.engine.replies import crisis_brief
+
+    lead = crisis_brief(engine.prompts, "friend_joining", lang)
+    unit = engine.retriever.unit("friend-drawn-in/how-to-talk", lang)
+    assert unit is not None and unit.help == "friend_joining"
+    reply = engine.answer(Question(unit.question))
+    assert reply.units and reply.units[0].startswith("friend-drawn-in/")
+    assert reply.body.startswith(lead) and "112" in reply.text
+    assert reply.text.count(lead) == 1
+    # Once per topic in a conversation: "tell me more" does not repeat the numbers.
+    history = (Turn("user", unit.question), Turn("assistant", reply.body, tuple(reply.units)))
+    more = engine.answer(Question(MORE[lang], history=history))
+    assert more.units and more.units[0].startswith("friend-drawn-in/")
+    assert lead not in more.text
+    # A unit picked from the buttons is led the same way, unless the topic was shown.
+    picked = engine.answer_unit("friend-drawn-in/dont-argue", lang)
+    assert picked.body.startswith(lead)
+    assert lead not in engine.answer_unit("friend-drawn-in/dont-argue", lang, history).text
+
+
+def test_a_sure_worry_about_a_friend_quotes_the_closest_advice_of_the_topic_written_for_it(
+    engine: Engine,
+) -> None:
+    # No unit is similar enough to answer it on its own merits, but the policy is sure
+    # a friend is being drawn in: the topic with help: friend_joining has what to do.
+    question = Question(
+        "my best friend joined a telegram channel and now calls his own family infidels, "
+        "what should I do",
+        explain=True,
+    )
+    reply = engine.answer(question)
+    assert reply.decision is Decision.CRISIS and reply.category == "friend_joining"
+    assert reply.units and reply.units[0].startswith("friend-drawn-in/"), reply.explanation
+    assert "112" in reply.body and reply.sources

@@ -214,3 +214,23 @@ def test_an_english_document_with_a_source_title_in_cyrillic_gets_a_warning(
 def test_every_english_source_title_in_the_corpus_is_english() -> None:
     corpus = load_corpus(PROJECT_ROOT / "knowledge_base" / "corpus")
     assert [str(p) for p in corpus.warnings if "not in English" in p.message] == []
+
+
+def test_a_document_may_ask_for_help_lines_of_a_known_kind_only(tmp_path: Path) -> None:
+    for lang in ("kk", "ru", "en"):
+        path = write(tmp_path, lang)
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                "topics: [secular-state]\n", "topics: [secular-state]\nhelp: friend_joining\n"
+            ),
+            encoding="utf-8",
+        )
+    corpus = load_corpus(tmp_path, today=dt.date(2026, 12, 1))
+    assert corpus.errors == []
+    assert {d.help for d in corpus.published} == {"friend_joining"}
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("help: friend_joining", "help: worried"),
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path, today=dt.date(2026, 12, 1))
+    assert any(p.path == path and p.field == "help" for p in corpus.errors), corpus.problems
