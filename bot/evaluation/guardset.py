@@ -101,18 +101,20 @@ def load_cases(paths: list[Path]) -> list[GuardCase]:
     return cases
 
 
-def evaluate(engine: Engine, cases: list[GuardCase]) -> GuardReport:
+def evaluate(engine: Engine, cases: list[GuardCase], *, timed: bool = True) -> GuardReport:
     """Run the real output guard on each case's sentence against its unit.
 
     Times are for a running bot, whose guard has already seen the unit's
     sentences (they are embedded once): each case is checked once untimed first.
+    ``timed=False`` checks each case once, for the verdicts alone.
     """
     report = GuardReport()
     for case in cases:
         unit = engine.retriever.unit(case.unit, case.lang)  # type: ignore[arg-type]
         if unit is None:
             raise CorpusError(f"{case.id}: no published unit {case.unit} in {case.lang}")
-        engine.guard.check(case.sentence + " .", [unit], case.lang)  # type: ignore[arg-type]
+        if timed:
+            engine.guard.check(case.sentence + " .", [unit], case.lang)  # type: ignore[arg-type]
         started = time.perf_counter()
         result = engine.guard.check(case.sentence, [unit], case.lang)  # type: ignore[arg-type]
         ms = (time.perf_counter() - started) * 1000

@@ -82,12 +82,16 @@ class E5Embeddings(KelisimEmbeddings):
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        out: list[list[float]] = []
-        for start in range(0, len(texts), _BATCH):
-            batch = texts[start : start + _BATCH]
+        # Batches of texts of like length waste less work on padding (about a tenth of
+        # an index build); each text's vector is the same in any batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
             with self._lock:
-                arr = self._model.passage(batch)
-            out.extend(np.atleast_2d(arr).astype(np.float32).tolist())
+                arr = self._model.passage([texts[i] for i in rows])
+            for i, vec in zip(rows, np.atleast_2d(arr).astype(np.float32).tolist(), strict=True):
+                out[i] = vec
         return out
 
     def embed_query(self, text: str) -> list[float]:

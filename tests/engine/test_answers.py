@@ -11,7 +11,10 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.core import REPEATS, _question_parts
+from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import Decision, Question, Turn, Verdict
+from bot.settings import Settings
+from tests.conftest import make_settings
 
 SECULAR = {
     "en": "What does it mean that Kazakhstan is a secular state?",
@@ -522,16 +525,23 @@ def test_a_calm_question_about_a_friend_being_drawn_in_gets_the_help_lines_first
 
 
 def test_a_sure_worry_about_a_friend_quotes_the_closest_advice_of_the_topic_written_for_it(
-    engine: Engine,
+    settings: Settings, embeddings: KelisimEmbeddings
 ) -> None:
-    # No unit is similar enough to answer it on its own merits, but the policy is sure
-    # a friend is being drawn in: the topic with help: friend_joining has what to do.
+    # Bands no unit can reach: nothing answers on its own merits, but the policy is
+    # sure a friend is being drawn in, so the topic with help: friend_joining answers.
+    strict = Engine(
+        make_settings(settings.data_dir, answer_threshold=1.9, clarify_threshold=1.8),
+        embeddings=embeddings,
+    )
     question = Question(
         "my best friend joined a telegram channel and now calls his own family infidels, "
         "what should I do",
         explain=True,
     )
-    reply = engine.answer(question)
+    reply = strict.answer(question)
     assert reply.decision is Decision.CRISIS and reply.category == "friend_joining"
     assert reply.units and reply.units[0].startswith("friend-drawn-in/"), reply.explanation
     assert "112" in reply.body and reply.sources
+    # A message the policy does not read as a crisis gets no such help from the topic.
+    plain = strict.answer(Question("What are the warning signs that a friend is radicalising?"))
+    assert plain.decision is not Decision.ANSWER and not plain.units

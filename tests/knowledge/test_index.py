@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import cast
 
 import httpx
+import numpy as np
 import pytest
 
 from bot.engine import Engine
@@ -329,3 +330,11 @@ def test_a_pointer_copy_that_cannot_be_written_never_outlives_its_generation(
     mirror.with_suffix(f".{os.getpid()}.tmp").mkdir()
     store.write_mirror(mirror, new)
     assert store.read_mirror(mirror) is None
+
+
+def test_documents_embedded_in_batches_keep_their_order(embeddings: KelisimEmbeddings) -> None:
+    # Batches are formed by length; every vector must still land on its own text.
+    texts = ["a much longer sentence about the secular state and its laws", "hijab", "Nauryz"]
+    together = embeddings.embed_documents(texts)
+    for text, vec in zip(texts, together, strict=True):
+        assert abs(float(np.dot(vec, embeddings.embed_documents([text])[0])) - 1.0) < 1e-5
