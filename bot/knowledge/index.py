@@ -3,8 +3,9 @@
 Each build writes a fresh generation (two Chroma collections) through LangChain's
 Chroma store and switches the pointer only when the generation is complete, so an
 invalid document, a crash or Ctrl-C leaves the previous index serving. Vectors of
-unchanged text are copied from the serving generation instead of re-embedded, and
-a build whose inputs hash to the serving fingerprint does nothing at all.
+unchanged text are taken from the vectors saved beside the corpus
+(:mod:`bot.knowledge.saved_vectors`) and from the serving generation instead of
+re-embedded, and a build whose inputs hash to the serving fingerprint does nothing at all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -25,7 +27,7 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import IndexBuildError, IndexUnavailableError, InvalidCorpusError
-from bot.knowledge import store
+from bot.knowledge import saved_vectors, store
 from bot.knowledge.documents import Document, Problem, load_corpus
 from bot.knowledge.embeddings import AsQueries, CachedEmbeddings, KelisimEmbeddings, text_key
 from bot.knowledge.screening_check import model_problems
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 COSINE = {"hnsw:space": "cosine"}
 _ADD_BATCH = 256
-_FORMAT = "kelisim-index-v2"
+_FORMAT = "kelisim-index-v3"
 
 Progress = Callable[[str, int, int], None]
 
@@ -192,10 +194,36 @@ def build_index(
         documents = corpus.published
     with _build_lock(settings):
         client = client or _client_for_build(settings, rebuild)
-        report = _build(client, embeddings, documents, problems, rebuild, progress, started)
+        saved = saved_vectors.vectors_dir(settings)
+        report = _build(client, embeddings, saved, documents, problems, rebuild, progress, started)
         if report.generation is not None:
             store.write_mirror(store.mirror_path(settings), report.generation)
         return report
+
+
+def save_vectors(settings: Settings, embeddings: KelisimEmbeddings) -> saved_vectors.SaveReport:
+    """Save the serving index's vectors of the published corpus beside the corpus.
+
+    Raises :class:`IndexBuildError` when the serving index does not hold exactly the
+    published corpus (build it first), so what is saved always matches the text.
+    """
+    corpus = load_corpus(settings.corpus_dir, max_review_age_days=settings.review_max_age_days)
+    if corpus.errors:
+        raise InvalidCorpusError(corpus.errors)
+    if not _serving(settings, corpus.published, embeddings):
+        raise IndexBuildError(
+            "the index does not hold the published corpus as it is now: "
+            "run `kelisim kb build` first"
+        )
+    client = store.make_client(settings)
+    current = store.read_pointer(client)
+    if current is None:
+        raise IndexBuildError("there is no index yet: run `kelisim kb build` first")
+    units = _known_vectors(client, (current.units,))
+    phrasings = _known_vectors(client, (current.phrasings,))
+    return saved_vectors.save(
+        saved_vectors.vectors_dir(settings), embeddings.name, corpus.published, units, phrasings
+    )
 
 
 def _serving(settings: Settings, documents: list[Document], embeddings: KelisimEmbeddings) -> bool:
@@ -222,6 +250,7 @@ def _client_for_build(settings: Settings, rebuild: bool) -> chromadb.ClientAPI:
 def _build(
     client: chromadb.ClientAPI,
     embeddings: KelisimEmbeddings,
+    saved: Path,
     documents: list[Document],
     problems: list[Problem],
     rebuild: bool,
@@ -252,8 +281,10 @@ def _build(
         )
 
     fresh = rebuild or current is None
-    unit_cache = {} if fresh else _known_vectors(client, (current.units,))  # type: ignore[union-attr]
-    phrasing_cache = {} if fresh else _known_vectors(client, (current.phrasings,))  # type: ignore[union-attr]
+    unit_cache, phrasing_cache = ({}, {}) if rebuild else saved_vectors.load(saved, embeddings.name)
+    if not fresh:
+        unit_cache.update(_known_vectors(client, (current.units,)))  # type: ignore[union-attr]
+        phrasing_cache.update(_known_vectors(client, (current.phrasings,)))  # type: ignore[union-attr]
     cached_units = CachedEmbeddings(embeddings, unit_cache)
     cached_phrasings = CachedEmbeddings(AsQueries(embeddings), phrasing_cache)
     unit_name, phrasing_name = store.new_generation_names()

@@ -338,3 +338,10 @@ def test_documents_embedded_in_batches_keep_their_order(embeddings: KelisimEmbed
     together = embeddings.embed_documents(texts)
     for text, vec in zip(texts, together, strict=True):
         assert abs(float(np.dot(vec, embeddings.embed_documents([text])[0])) - 1.0) < 1e-5
+
+
+def test_queries_embedded_in_batches_keep_their_order(embeddings: KelisimEmbeddings) -> None:
+    texts = ["what does the constitution say about a secular state and religion", "hijab", "жиһад"]
+    together = embeddings.embed_queries(texts)
+    for text, vec in zip(texts, together, strict=True):
+        assert abs(float(np.dot(vec, embeddings.embed_queries([text])[0])) - 1.0) < 1e-5
