@@ -5,8 +5,9 @@ The model is fitted with scikit-learn's ``TfidfVectorizer`` (``char_wb`` n-grams
 generation is loaded, and kept as plain arrays — the vocabulary, the idf weights
 and the unit matrix — in an ``.npz`` file. A new process (``kelisim ask``, a
 restarted worker) loads those with numpy and turns a question into the same
-vector as scikit-learn would, without importing scikit-learn: that import alone
-costs about a second, more than answering.
+vector as scikit-learn would, without importing scikit-learn (that import alone
+costs about a second, more than answering) or SciPy (a quarter of a second): the
+unit matrix is kept in SciPy's CSR layout and multiplied with numpy.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.models import LANGS, Lang
 
@@ -45,15 +46,43 @@ def char_wb_ngrams(text: str, ngrams: tuple[int, int] = NGRAMS) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Rows:
+    """A sparse matrix as the three arrays of SciPy's CSR layout."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_csr(cls, matrix: Any) -> Rows:
+        """From a SciPy sparse matrix (what scikit-learn fits)."""
+        csr = matrix.tocsr()
+        shape = (int(csr.shape[0]), int(csr.shape[1]))
+        return cls(np.asarray(csr.data, np.float64), csr.indices, csr.indptr, shape)
+
+    @classmethod
+    def empty(cls, columns: int) -> Rows:
+        """No rows: a model that keeps only its vocabulary and idf weights."""
+        return cls(np.zeros(0), np.zeros(0, np.int32), np.zeros(1, np.int64), (0, columns))
+
+    def dot(self, vector: np.ndarray) -> np.ndarray:
+        """Each row's dot product with a dense ``vector`` of ``shape[1]`` values."""
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        products = self.data * vector[self.indices]
+        return np.bincount(rows, weights=products, minlength=self.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
 class LexicalModel:
     """One language's fitted model: unit rows × n-gram columns, l2-normalised."""
 
     vocabulary: dict[str, int]
     idf: np.ndarray
-    matrix: sp.csr_matrix
+    matrix: Rows
 
-    def vector(self, text: str) -> sp.csr_matrix:
-        """``text`` as a 1 × vocabulary row, exactly as the fitted vectoriser would give it."""
+    def vector(self, text: str) -> np.ndarray:
+        """``text`` as a dense vocabulary-long row, exactly as the fitted vectoriser gives it."""
         counts = Counter(self.vocabulary[g] for g in char_wb_ngrams(text) if g in self.vocabulary)
         columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         values = np.array(
@@ -62,12 +91,13 @@ class LexicalModel:
         norm = float(np.linalg.norm(values))
         if norm > 0:
             values /= norm
-        rows = np.zeros(len(columns), dtype=np.int64)
-        return sp.csr_matrix((values, (rows, columns)), shape=(1, len(self.idf)))
+        row = np.zeros(len(self.idf), dtype=np.float64)
+        row[columns] = values
+        return row
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of ``text`` with every unit row."""
-        return np.asarray((self.matrix @ self.vector(text).T).toarray()).ravel()
+        return self.matrix.dot(self.vector(text))
 
 
 def fit(documents: list[str]) -> LexicalModel:
@@ -75,7 +105,7 @@ def fit(documents: list[str]) -> LexicalModel:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True)
-    matrix = sp.csr_matrix(vectorizer.fit_transform(documents), dtype=np.float64)
+    matrix = Rows.from_csr(vectorizer.fit_transform(documents))
     vocabulary = {str(g): int(j) for g, j in vectorizer.vocabulary_.items()}
     return LexicalModel(vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), matrix)
 
@@ -110,10 +140,12 @@ def _load(path: Path) -> dict[Lang, LexicalModel]:
             if f"{lang}.grams" not in arrays:
                 continue
             grams = arrays[f"{lang}.grams"].tolist()
-            shape = tuple(int(x) for x in arrays[f"{lang}.shape"])
-            matrix = sp.csr_matrix(
-                (arrays[f"{lang}.data"], arrays[f"{lang}.indices"], arrays[f"{lang}.indptr"]),
-                shape=shape,
+            rows, columns = (int(x) for x in arrays[f"{lang}.shape"])
+            matrix = Rows(
+                arrays[f"{lang}.data"],
+                arrays[f"{lang}.indices"],
+                arrays[f"{lang}.indptr"],
+                (rows, columns),
             )
             models[lang] = LexicalModel(
                 {g: j for j, g in enumerate(grams)}, arrays[f"{lang}.idf"], matrix

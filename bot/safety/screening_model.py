@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine.lexical import LexicalModel, char_wb_ngrams
+from bot.engine.lexical import LexicalModel, Rows, char_wb_ngrams
 from bot.errors import ConfigurationError
 
 FORMAT = "kelisim-screening-model-v1"
@@ -124,7 +124,7 @@ class ScreeningModel:
                 lexical = LexicalModel(
                     {g: j for j, g in enumerate(grams)},
                     data["idf"].astype(np.float64),
-                    _no_rows(len(grams)),
+                    Rows.empty(len(grams)),
                 )
                 model = cls(
                     lexical,
@@ -144,12 +144,6 @@ class ScreeningModel:
         if model.gram_weights.shape != model.grams.idf.shape:
             raise ConfigurationError(f"{path}: damaged model file: {hint}")
         return model
-
-
-def _no_rows(columns: int) -> object:
-    import scipy.sparse as sp
-
-    return sp.csr_matrix((0, columns), dtype=np.float64)
 
 
 __all__ = ["MODEL_FILE", "ScreeningModel"]

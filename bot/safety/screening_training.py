@@ -102,7 +102,11 @@ def _fit_grams(texts: list[str], y: np.ndarray) -> tuple[LexicalModel, np.ndarra
     x = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(x, y)
     vocabulary = {str(g): int(j) for g, j in vectorizer.vocabulary_.items()}
-    grams = LexicalModel(vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), x[:0].tocsr())
+    grams = LexicalModel(
+        vocabulary,
+        np.asarray(vectorizer.idf_, dtype=np.float64),
+        lexical_model.Rows.empty(x.shape[1]),
+    )
     return grams, model.coef_[0].astype(np.float64), float(model.intercept_[0])
 
 

@@ -57,7 +57,7 @@ def test_a_damaged_model_file_is_an_error_not_a_model(tmp_path: Path) -> None:
         lexical.load(path)
 
 
-def test_answering_in_a_new_process_imports_neither_scikit_learn_nor_langchain_chroma(
+def test_answering_in_a_new_process_imports_neither_scikit_learn_scipy_nor_langchain_chroma(
     settings: Settings, engine: Engine
 ) -> None:
     """What `kelisim ask` loads: the cached lexical model and the index, read with chromadb."""
@@ -68,7 +68,7 @@ def test_answering_in_a_new_process_imports_neither_scikit_learn_nor_langchain_c
         "from bot.models import Question\n"
         "reply = get_engine().answer(Question('Зайырлы мемлекет деген не?'))\n"
         "assert reply.decision.value == 'answer', reply\n"
-        "print(sorted(m for m in ('sklearn', 'langchain_chroma') if m in sys.modules))\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'langchain_chroma') if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KELISIM_")}
     env |= {

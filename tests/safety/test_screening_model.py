@@ -42,7 +42,7 @@ def test_the_n_gram_scores_equal_the_lexical_row_they_stand_for() -> None:
     model = load_model(SETTINGS)
     lines = ["Recruiters often ask teenagers to keep chats secret.", "Ораза — ислам парызы."]
     slow = [
-        1 / (1 + np.exp(-((model.grams.vector(s) @ model.gram_weights)[0] + model.gram_bias)))
+        1 / (1 + np.exp(-(model.grams.vector(s) @ model.gram_weights + model.gram_bias)))
         for s in lines
     ]
     np.testing.assert_allclose(model.gram_probabilities(lines), slow, atol=1e-9)
