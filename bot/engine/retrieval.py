@@ -223,14 +223,17 @@ class Retriever:
             path = store.cached_arrays(self._cache_dir, generation, "index")
             try:
                 with np.load(path, allow_pickle=False) as stored:
+                    # ``.item()``: ``str()`` of a long 0-d string array goes through
+                    # numpy's array printing (tens of milliseconds). Vectors are kept
+                    # at half precision, which every index vector is exact in.
                     units = {
-                        "metadatas": json.loads(str(stored["units_meta"])),
-                        "embeddings": stored["units_vecs"],
+                        "metadatas": json.loads(stored["units_meta"].item()),
+                        "embeddings": stored["units_vecs"].astype(np.float32),
                     }
                     phrasings = {
-                        "metadatas": json.loads(str(stored["phr_meta"])),
-                        "documents": json.loads(str(stored["phr_docs"])),
-                        "embeddings": stored["phr_vecs"],
+                        "metadatas": json.loads(stored["phr_meta"].item()),
+                        "documents": json.loads(stored["phr_docs"].item()),
+                        "embeddings": stored["phr_vecs"].astype(np.float32),
                     }
                 return units, phrasings
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -250,7 +253,7 @@ class Retriever:
     ) -> None:
         def vectors(got: dict[str, Any]) -> np.ndarray:
             embs = got.get("embeddings")
-            return np.asarray(embs if embs is not None else [], dtype=np.float32)
+            return np.asarray(embs if embs is not None else [], dtype=np.float16)
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
