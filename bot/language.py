@@ -442,8 +442,53 @@ _RU_FUNCTION = frozenset(
 
 
 # A Kazakh question particle ending the message ("…кз да запрещен ба") marks a
-# Kazakh sentence even when its words are Russian loans.
-_KK_PARTICLES = frozenset(["ба", "бе", "па", "пе", "ма", "ме"])
+# Kazakh sentence even when its words are Russian loans. So does «не» ("what"):
+# Russian «не» ("not") does not end a question ("Такфиризм деген не?").
+_KK_PARTICLES = frozenset(["ба", "бе", "па", "пе", "ма", "ме", "не"])
+
+# English words that Kazakh typed in Latin letters does not use (no "men", "it", "bar",
+# "on", "is": those are Kazakh words too). A share of them makes Latin text English,
+# as a Russian share makes it Russian.
+_EN_FUNCTION = frozenset(
+    [
+        "what",
+        "why",
+        "how",
+        "who",
+        "where",
+        "when",
+        "which",
+        "does",
+        "did",
+        "do",
+        "are",
+        "was",
+        "were",
+        "the",
+        "an",
+        "of",
+        "to",
+        "and",
+        "or",
+        "about",
+        "really",
+        "can",
+        "could",
+        "should",
+        "would",
+        "my",
+        "your",
+        "you",
+        "this",
+        "that",
+        "with",
+        "for",
+        "from",
+        "have",
+        "has",
+        "not",
+    ]
+)
 
 
 def _plain_kazakh(cyr_words: list[str]) -> bool:
@@ -870,7 +915,8 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
     if latin > cyr:
         score = _kazakh_latin_score(words)
         russian = _russian_latin_score(words)
-        if score >= 0.5 and score >= 2 * russian:
+        english = sum(1 for w in words if w in _EN_FUNCTION) / len(words)
+        if score >= 0.5 and score >= 2 * russian and score > 2 * english:
             return Detection(
                 "kk", min(1.0, score), kazakh_latin=True, cyrillic=transliterate_kazakh(text)
             )

@@ -36,3 +36,22 @@ def test_kazakh_is_kazakh_even_without_its_own_letters(text: str) -> None:
 )
 def test_russian_with_a_kazakh_word_stays_russian(text: str) -> None:
     assert detect(text).lang == "ru"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # "jihad" is also how Kazakh is typed in Latin letters; English words around it
+        # make it English ("What is jihad really?" was answered in Kazakh).
+        ("What is jihad really?", "en"),
+        ("what is jihad", "en"),
+        ("jihad degen ne?", "kk"),
+        ("ustaz degen kim, jihad haram ba?", "kk"),
+        # A question ending in «не» ("what") is Kazakh, Russian loans or not.
+        ("Такфиризм деген не?", "kk"),
+        ("А почему не?", "ru"),
+        ("Ты идешь или не?", "ru"),
+    ],
+)
+def test_a_loanword_does_not_decide_the_language(text: str, lang: str) -> None:
+    assert detect(text).lang == lang

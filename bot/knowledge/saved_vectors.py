@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def load(directory: Path, embedder: str) -> tuple[Vectors, Vectors]:
                     keys = data[f"{kind}_keys"]
                     rows = data[f"{kind}_vectors"].astype(np.float32)
                     into.update(zip((str(k) for k in keys), rows.tolist(), strict=True))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             # A damaged file costs time (its texts are embedded again), never correctness.
             log.warning("ignoring saved vectors %s: %s", path, exc)
     return units, phrasings
@@ -108,13 +109,16 @@ def save(
             unchanged += 1
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npz")
-        np.savez_compressed(partial, **arrays)  # type: ignore[arg-type]
+        # Written aside and moved into place: a killed save never leaves half a file
+        # under a name that is read.
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
         partial.replace(path)
         written += 1
     removed = 0
-    for stale in directory.glob("*/*.npz"):
-        if stale not in keep:
+    for stale in directory.glob("*/*"):
+        if stale.suffix in (".npz", ".partial") and stale not in keep:
             stale.unlink()
             removed += 1
     for folder in directory.glob("*/"):
@@ -131,5 +135,5 @@ def _same(path: Path, arrays: dict[str, np.ndarray]) -> bool:
             return set(old.files) == set(arrays) and all(
                 np.array_equal(old[name], value) for name, value in arrays.items()
             )
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return False

@@ -90,6 +90,8 @@ def test_vectors_saved_for_another_model_or_damaged_are_not_used(tmp_path: Path)
         phrasing_vectors=np.zeros((0, 4), dtype=np.float16),
     )
     (folder / "topic" / "ru.npz").write_bytes(b"not a zip file")
+    cut = (folder / "topic" / "en.npz").read_bytes()
+    (folder / "topic" / "kk.npz").write_bytes(cut[: len(cut) // 2])  # a copy cut short
     manifest = {"format": "kelisim-vectors-v1", "embedder": "model-a", "dtype": "float16"}
     (folder / saved_vectors.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
