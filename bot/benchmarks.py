@@ -228,15 +228,35 @@ def bench_bounds() -> None:
 
 
 def bench_guard() -> None:
-    """The LLM output guard per sentence, on its dev split (a running bot's warm cache)."""
+    """The LLM output guard per sentence and per answer, on its dev split.
+
+    An answer is every sentence written from one unit (two to eight), checked at once
+    as a reply would be.
+    """
+    from collections import defaultdict
+
     from bot.evaluation.guardset import evaluate, load_cases
 
     cases = load_cases([PROJECT_ROOT / "evaluation" / "datasets" / "guard" / "dev"])
-    summary = evaluate(get_engine(get_settings(), record=False), cases).summary()
+    engine = get_engine(get_settings(), record=False)
+    summary = evaluate(engine, cases).summary()
     ms = summary["latency_ms"]
+    answers: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for case in cases:
+        answers[(case.unit, case.lang)].append(case.sentence)
+    times = []
+    for (unit_id, lang), sentences in sorted(answers.items()):
+        unit = engine.retriever.unit(unit_id, lang)  # type: ignore[arg-type]
+        if unit is None or len(sentences) < 2:
+            continue
+        started = time.perf_counter()
+        engine.guard.check(" ".join(sentences), [unit], lang)  # type: ignore[arg-type]
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
     print(
         f"output guard: {ms['p50']:.1f} ms p50, {ms['p95']:.1f} ms p95 per LLM sentence "
-        f"({len(cases)} sentences; embedding the sentence is most of it)"
+        f"({len(cases)} sentences); per answer {times[len(times) // 2]:.1f} ms p50, "
+        f"{times[int(len(times) * 0.95)]:.1f} ms p95 ({len(times)} answers of 2-8 sentences)"
     )
 
 

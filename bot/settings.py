@@ -202,9 +202,12 @@ class Settings(BaseSettings):
         description="Seconds the self-check may take (within the overall deadline).",
     )
     support_threshold: float = Field(
-        0.86,
-        description="Output guard: an LLM sentence needs this cosine similarity to a "
-        "retrieved sentence, or it is dropped.",
+        0.5,
+        ge=0,
+        le=1,
+        description="Output guard: an LLM sentence must share this much of its wording "
+        "(a cosine of word stems) with a sentence of the quoted units, or it is dropped; "
+        "what it then says is checked claim by claim against that sentence.",
     )
 
     # --- optional guard model -----------------------------------------------

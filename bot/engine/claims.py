@@ -191,6 +191,11 @@ def stems(text: str) -> set[str]:
     return {w.lower()[:STEM] for w in _WORD.findall(text) if len(w) >= 4}
 
 
+def content_stems(text: str) -> set[str]:
+    """The stems of ``text`` without the common words that carry no claim."""
+    return stems(text) - _FILLER_STEMS
+
+
 def _numbers(text: str, lang: str) -> set[str]:
     found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
     words = _NUMBER_WORDS.get(lang, _NUMBER_WORDS["en"])
@@ -263,9 +268,9 @@ _FILLER = frozenset(
     )
 )
 _SCOPE = 1
-COUNT = False
-STRICT_A = False
-STRICT_B = False
+# Words this close after a negation (before «емес», «жоқ») may be in its scope:
+# they count as neither negative nor positive.
+_NEAR = 3
 _FILLER_STEMS = frozenset(word[:STEM] for word in _FILLER)
 
 
@@ -288,18 +293,17 @@ def _polarity(text: str, lang: str) -> tuple[set[str], set[str]]:
     ):
         words = [w for w in _WORD.findall(clause)]
         scoped: set[int] = set()
+        near: set[int] = set()
         for n, word in enumerate(words):
             if word in negators or (lang == "kk" and word.startswith(("емес", "жоқ"))):
                 if lang == "kk" and word.startswith(("емес", "жоқ")):
-                    span = range(n - 1, max(-1, n - 1 - _SCOPE), -1)
+                    span = range(n - 1, max(-1, n - 1 - _NEAR), -1)
                 else:
-                    span = range(n + 1, min(len(words), n + 1 + _SCOPE + 1))
+                    span = range(n + 1, min(len(words), n + 1 + _NEAR))
                 taken = 0
                 for m in span:
-                    if taken == _SCOPE:
-                        break
                     if len(words[m]) >= 4 and words[m] not in _FILLER and words[m] not in negators:
-                        scoped.add(m)
+                        (scoped if taken < _SCOPE else near).add(m)
                         taken += 1
         for n, word in enumerate(words):
             if word in negators or len(word) < 4 or word in _FILLER:
@@ -315,7 +319,10 @@ def _polarity(text: str, lang: str) -> tuple[set[str], set[str]]:
                         negative.add(words[n - 1][:STEM])
                         positive.discard(words[n - 1][:STEM])
                     continue
-            (negative if n in scoped else positive).add(word[:STEM])
+            if n in scoped:
+                negative.add(word[:STEM])
+            elif n not in near:  # "not equal to a qualification": maybe negated, so neither
+                positive.add(word[:STEM])
     return negative, positive
 
 
@@ -332,28 +339,45 @@ def _flipped(sentence: str, aligned: str, closest: str, lang: str) -> str | None
     """
     neg_s, pos_s = _polarity(sentence, lang)
     neg_src, pos_src = _polarity(aligned, lang)
+    added = _negated(sentence, lang) > _negated(closest, lang)
     for stem in sorted(neg_s):
-        if _among(stem, pos_src) and not _among(stem, neg_src) and not _among(stem, pos_s):
+        if among(stem, pos_src) and not among(stem, neg_src) and not among(stem, pos_s):
             return stem
-        if not _among(stem, neg_src | pos_src):
+        if added and not among(stem, neg_src | pos_src):
             return stem  # a negation its source cannot confirm
     neg_src, pos_src = _polarity(closest, lang)
     dropped = _negated(sentence, lang) < _negated(closest, lang)
     for stem in sorted(neg_src):
-        if _among(stem, pos_s) and not _among(stem, neg_s) and not _among(stem, pos_src):
+        if among(stem, pos_s) and not among(stem, neg_s) and not among(stem, pos_src):
             return stem
-        if dropped and not _among(stem, neg_s):
-            return stem  # a negation of the source left out
+        if dropped and among(stem, pos_s) and not among(stem, neg_s):
+            return stem  # a negation of the source left out of a word the sentence keeps
     return None
 
 
-def _among(stem: str, stems_: set[str]) -> bool:
+def among(stem: str, stems_: set[str]) -> bool:
     """Kazakh negative verbs leave a short root ("сал" of «салмайды»): match by prefix."""
     for other in stems_:
         size = min(len(other), len(stem), 4)
         if size >= 3 and other[:size] == stem[:size]:
             return True
     return False
+
+
+def _claim_reversed(sentence: str, aligned: str, lang: str) -> str | None:
+    """A claim word ("obliged", "banned") said plainly where all its source says is "not …".
+
+    The polarity check compares most words with the closest source sentence only; a
+    claim word is compared with the whole aligned text, since either sentence may be
+    the one it came from.
+    """
+    starts = [a for g in _CLAIM_WORDS.get(lang, _CLAIM_WORDS["en"]).split() for a in g.split("|")]
+    negative, positive = _polarity(aligned, lang)
+    for stem in sorted(_polarity(sentence, lang)[1]):
+        claim = any(stem.startswith(a) or a.startswith(stem) for a in starts if "-" not in a)
+        if claim and among(stem, negative) and not among(stem, positive):
+            return stem
+    return None
 
 
 def _claim_stems(text: str, lang: str) -> set[str]:
@@ -371,6 +395,47 @@ def _claim_stems(text: str, lang: str) -> set[str]:
                 found.add(group)
                 break
     return found
+
+
+# Claim words that come in opposite pairs: "an individual duty" where the source
+# says "a collective duty, not a private decision of an individual" keeps every
+# word the source has, yet says the opposite.
+_OPPOSITES = {
+    "en": (
+        "individ/collect privat/public first/last increas/decreas majori/minori large/small "
+        "short/long allow|permit/ban|prohib|forbid volunt/oblig|mandat|compul often/rare|seldom "
+        "legal/illeg weak/strong early/late"
+    ),
+    "ru": (
+        "индивид|личн/коллект частн/публич перв/послед увелич/уменьш большин/меньшин "
+        "кратк/долгос разре|позво/запре|запрещ добровол/обяза часто/редк слаб/сильн ранн/поздн"
+    ),
+    "kk": (
+        "жеке/ұжым алғаш/соңғ көбей/азай көпші/азшы қысқа/ұзақ рұқса/тыйым|тыйыл ерікт/міндет "
+        "жиі/сирек әлсіз/күшті ерте/кеш"
+    ),
+}
+
+
+def _said(stems_: str, polarity: tuple[set[str], set[str]]) -> tuple[bool, bool]:
+    """Whether any of ``stems_`` (``a|b``) is said positively, and negatively."""
+    negative, positive = polarity
+    starts = stems_.split("|")
+    return (
+        any(w.startswith(starts_) for w in positive for starts_ in starts),
+        any(w.startswith(starts_) for w in negative for starts_ in starts),
+    )
+
+
+def _opposite(sentence: str, source: str, lang: str) -> str | None:
+    """A claim word said where its source says its opposite (and not the word itself)."""
+    mine, theirs = _polarity(sentence, lang), _polarity(source, lang)
+    for pair in _OPPOSITES.get(lang, _OPPOSITES["en"]).split():
+        first, second = pair.split("/")
+        for word, other in ((first, second), (second, first)):
+            if _said(word, mine)[0] and _said(other, theirs)[0] and not any(_said(word, theirs)):
+                return word.split("|")[0]
+    return None
 
 
 _ARTICLE = re.compile(r"\b(?:article|art\.|стать[яиеюё]|ст\.)\s*(\d+)|(\d+)\s*-?\s*ба[пб]", re.I)
@@ -439,12 +504,18 @@ def verify(
     flipped = _flipped(sentence, aligned, source, lang)
     if flipped:
         return Verdict(False, f"negation differs from its source: {flipped}")
+    reversed_claim = _claim_reversed(sentence, aligned, lang)
+    if reversed_claim:
+        return Verdict(False, f"negation differs from its source: {reversed_claim}")
+    opposite = _opposite(sentence, source, lang)
+    if opposite:
+        return Verdict(False, f"says the opposite of its source: {opposite}")
     new_claims = _claim_stems(sentence, lang) - _claim_stems(aligned, lang)
     if new_claims:
         return Verdict(False, f"claim word not in its source: {sorted(new_claims)[0]}")
     own = stems(sentence) - _FILLER_STEMS
     theirs = stems(unit)
-    if own and sum(_among(stem, theirs) for stem in own) / len(own) < MIN_UNIT_OVERLAP:
+    if own and sum(among(stem, theirs) for stem in own) / len(own) < MIN_UNIT_OVERLAP:
         return Verdict(False, "adds words its unit does not have")
     return Verdict(True)
 

@@ -148,9 +148,7 @@ class Engine:
             self._generator = LLMGenerator(settings, self.prompts)
         from bot.engine.guard import OutputGuard
 
-        self.guard = OutputGuard(
-            self.policy, self.embeddings, settings.support_threshold, self.prompts
-        )
+        self.guard = OutputGuard(self.policy, settings.support_threshold, self.prompts)
         # Evaluation, benchmarks and red-teaming traffic must not look like real usage.
         self.listeners: list[Listener] = self._default_listeners() if record else []
         self.check_listeners: list[CheckListener] = []
@@ -454,6 +452,8 @@ class Engine:
                 + f"; bands: answer ≥ {settings.answer_threshold:.3f}, "
                 f"did-you-mean ≥ {settings.clarify_threshold:.3f}"
             )
+            if _closest(hits) < answer_threshold:
+                hits = self._one_part_clear(text, vector, search_lang, hits, explanation)
             # The classifier may put first a unit that is not the most similar: whether
             # the corpus answers at all is judged by the closest unit's similarity.
             if _closest(hits) < clarify_threshold:
@@ -502,6 +502,36 @@ class Engine:
         reply.notices = notices
         reply.text = _with_notices(reply.text, notices)
         return reply
+
+    def _one_part_clear(
+        self, text: str, vector: np.ndarray, lang: Lang, hits: list[Hit], explanation: list[str]
+    ) -> list[Hit]:
+        """The hits of the message's first question that a unit clearly answers, else ``hits``.
+
+        "How do recruiters draw young people in online? What signs give it away?"
+        asks two things, and the message as a whole sits between the units that
+        answer each: no unit clears the answer band. Each question is then searched
+        alone; the first one whose best unit clears the band (and which the whole
+        message also found among its closest units, so that a vague "what signs?"
+        alone cannot pick a topic) is answered, and the others are looked for as
+        usual (:meth:`_other_part`).
+        """
+        parts = _question_parts(text) if len(text) <= MAX_PARTS_CHARS else []
+        if len(parts) < 2:
+            return hits
+        settings = self.settings
+        pool = {h.unit_id for h in self.retriever.search(vector, lang, PART_POOL, text)}
+        for part in parts:
+            found = self.retriever.search(
+                self.embeddings.query_vector(embedded(part)), lang, settings.top_k, part
+            )
+            if found and found[0].score >= settings.answer_threshold and found[0].unit_id in pool:
+                explanation.append(
+                    f"no unit clears the band for the whole message; its question {part!r} "
+                    f"→ {found[0].unit_id} {found[0].score:.3f}"
+                )
+                return found
+        return hits
 
     def _other_part(
         self, text: str, lang: Lang, chosen: list[str], hits: list[Hit], explanation: list[str]

@@ -3,8 +3,8 @@
 An answer passes when (1) the policy's output rules find nothing it must never
 say, (2) it does not echo the system prompt, and (3) after dropping every
 sentence that is not supported, something is left. A sentence is supported
-when it aligns (by embedding similarity) to a sentence — or two neighbouring
-sentences — of one given answer unit and passes the claim checks of
+when it aligns to a sentence — or two neighbouring sentences — of one given
+answer unit by the words they share and passes the claim checks of
 :mod:`bot.engine.claims` against that aligned text: same polarity, numbers,
 names and claim words, nothing new added. Example lines of a unit (what a
 recruiter says) never count as support and may not be repeated as advice.
@@ -23,7 +23,6 @@ import numpy as np
 from bot.engine import claims
 from bot.engine.prompts import Prompts
 from bot.engine.retrieval import UnitText
-from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.knowledge.sentences import split_sentences
 from bot.models import LANGS, Lang
 from bot.safety import normalize
@@ -50,14 +49,11 @@ class OutputGuard:
     def __init__(
         self,
         policy: SafetyPolicy,
-        embeddings: KelisimEmbeddings,
         threshold: float,
         prompts: Prompts,
     ) -> None:
         self.policy = policy
-        self.embeddings = embeddings
         self.threshold = threshold
-        self._cache: dict[str, np.ndarray] = {}
         self._system_ngrams = set()
         for lang in LANGS:
             self._system_ngrams |= _ngrams(normalize.basic(prompts.text(lang, "llm_system")))
@@ -92,17 +88,16 @@ class OutputGuard:
         if not texts:
             return GuardResult(False, reasons=["guard: no answer units to check against"])
         unit_texts = [_claims(unit) for unit in units]
-        support = self._vectors(tuple(texts))
+        support = _stems(texts)
         sentences = [s for s in split_sentences(answer) if len(s) > 3]
         clean = [_CITE.sub("", s).strip() for s in sentences]
-        vectors = self.embeddings.passage_vectors(clean) if clean else np.zeros((0, 1))
         kept: list[tuple[str, int, str]] = []
         scores: list[float] = []
         dropped = 0
         examples = tuple(e for unit in units for e in unit.examples)
         why: list[str] = []
-        for text, vec in zip(clean, vectors, strict=True):
-            sims = support @ vec
+        for text, own in zip(clean, _stems(clean), strict=True):
+            sims = _overlaps(own, support)
             best = int(np.argmax(sims))
             scores.append(float(sims[best]))
             if sims[best] < self.threshold or not text:
@@ -150,17 +145,6 @@ class OutputGuard:
         reasons += [f"guard: dropped one: {reason}" for reason in why]
         return GuardResult(True, " ".join(parts), cited, reasons, scores)
 
-    def _vectors(self, texts: tuple[str, ...]) -> np.ndarray:
-        """Unit sentences are a bounded set: their vectors are computed once."""
-        missing = [t for t in texts if t not in self._cache]
-        if missing:
-            for text, vec in zip(missing, self.embeddings.passage_vectors(missing), strict=True):
-                if len(self._cache) < 50_000:
-                    self._cache[text] = vec
-                else:
-                    return self.embeddings.passage_vectors(list(texts))
-        return np.vstack([self._cache[t] for t in texts])
-
 
 def _aligned(texts: list[str], owners: list[int], sims: np.ndarray, best: int) -> str:
     """The closest source sentence and its unit's next closest, in the unit's order.
@@ -185,3 +169,21 @@ def _claims(unit: UnitText) -> str:
 def _ngrams(text: str) -> set[tuple[str, ...]]:
     words = re.findall(r"\w+", text)
     return {tuple(words[i : i + _LEAK_NGRAM]) for i in range(len(words) - _LEAK_NGRAM + 1)}
+
+
+def _stems(texts: list[str]) -> list[set[str]]:
+    """Each text's content-word stems (see :func:`bot.engine.claims.stems`)."""
+    return [claims.content_stems(t) for t in texts]
+
+
+def _overlaps(mine: set[str], sources: list[set[str]]) -> np.ndarray:
+    """How much of a sentence's wording each source sentence shares: a cosine of stem sets.
+
+    Stems match by prefix, as the claim checks do, so «запрещено» meets «запрет».
+    """
+    out = np.zeros(len(sources))
+    for n, theirs in enumerate(sources):
+        if mine and theirs:
+            shared = sum(claims.among(stem, theirs) for stem in mine)
+            out[n] = shared / np.sqrt(len(mine) * len(theirs))
+    return out

@@ -104,9 +104,8 @@ def load_cases(paths: list[Path]) -> list[GuardCase]:
 def evaluate(engine: Engine, cases: list[GuardCase], *, timed: bool = True) -> GuardReport:
     """Run the real output guard on each case's sentence against its unit.
 
-    Times are for a running bot, whose guard has already seen the unit's
-    sentences (they are embedded once): each case is checked once untimed first.
-    ``timed=False`` checks each case once, for the verdicts alone.
+    Times are for a running bot, whose code is warm: each case is checked once
+    untimed first. ``timed=False`` checks each case once, for the verdicts alone.
     """
     report = GuardReport()
     for case in cases:

@@ -194,6 +194,8 @@ class SafetyPolicy:
                     and prediction.decision in (Decision.CRISIS, Decision.REFUSE)
                 ):
                     return _from_prediction(prediction, reasons)
+                if verdict.decision is Decision.ANSWER and rule.category != "greeting":
+                    return self._guard_vote(text, verdict)
             return verdict
         context = next((t.content for t in reversed(history) if t.role == "user"), "")
         prediction = self._classify(text, vector, forms, context)

@@ -283,6 +283,19 @@ def test_two_questions_in_one_message_get_a_unit_each(engine: Engine) -> None:
     assert reply.body.index(first.question) < reply.body.index(second.question)
 
 
+def test_two_questions_that_no_unit_answers_together_are_answered_one_by_one(
+    engine: Engine,
+) -> None:
+    # The whole message sits between the units that answer each question, below the
+    # answer band; its first question alone is clearly answered.
+    reply = engine.answer(
+        Question("Что такое исламофобия и как отвечать на оскорбления в интернете без агрессии?")
+    )
+    assert reply.decision is Decision.ANSWER
+    assert reply.units[0] == "september-11/islamophobic-propaganda"
+    assert any("no unit clears the band for the whole message" in e for e in reply.explanation)
+
+
 def test_units_follow_the_order_of_the_questions_they_answer(engine: Engine) -> None:
     reply = engine.answer(
         Question(

@@ -271,8 +271,8 @@ def test_the_guard_stops_most_unsupported_claims_on_the_dev_split(engine: Engine
 
     cases = load_cases([PROJECT_ROOT / "evaluation" / "datasets" / "guard" / "dev"])
     summary = evaluate(engine, cases, timed=False).summary()["all"]
-    assert summary["unsupported_passed"]["rate"] <= 0.08
-    assert summary["faithful_kept"]["rate"] >= 0.68
+    assert summary["unsupported_passed"]["rate"] <= 0.06
+    assert summary["faithful_kept"]["rate"] >= 0.8
     for kind in ("negated", "number", "example_advice"):
         assert summary["passed_by_kind"][kind]["hits"] == 0, kind
     assert summary["passed_by_kind"]["example_advice"]["hits"] == 0
@@ -307,6 +307,12 @@ def test_number_words_are_read_in_their_own_language() -> None:
         ("Мектеп діндер туралы айта алмайды.", "Мектеп діндер туралы айта алады.", "kk"),
         ("Жауап беруге міндеттісің.", "Жауап беруге міндетті емессің.", "kk"),
         ("Заң мәжбүрлеуге тыйым салмайды.", "Заң мәжбүрлеуге тыйым салады.", "kk"),
+        # Negated against its closest sentence, though a neighbour has other negations.
+        (
+            "Ibn Taymiyya did not regard this struggle as the foundation of jihad.",
+            "Ibn Taymiyya taught that this struggle is the foundation of jihad.",
+            "en",
+        ),
     ],
 )
 def test_a_flipped_claim_is_caught_whatever_the_count_of_negations(
@@ -314,8 +320,45 @@ def test_a_flipped_claim_is_caught_whatever_the_count_of_negations(
 ) -> None:
     from bot.engine.claims import verify
 
-    verdict = verify(sentence, source, source, (), lang, source)
+    neighbour = "Some say the report has no basis and is not reliable."
+    aligned = f"{neighbour} {source}" if lang == "en" else source
+    verdict = verify(sentence, aligned, aligned, (), lang, source)
     assert not verdict.ok and "negation" in verdict.reason
+
+
+def test_a_claim_word_said_plainly_where_its_source_says_not_is_caught() -> None:
+    from bot.engine.claims import verify
+
+    # Aligned to the sentence about personal data, yet "obliged" comes from the other.
+    sentence = "Ты обязан вежливо отвечать незнакомцам, но личных данных им не сообщай."
+    aligned = "Ты не обязан отвечать незнакомцам. Личных данных им не сообщай."
+    verdict = verify(sentence, aligned, aligned, (), "ru", "Личных данных им не сообщай.")
+    assert not verdict.ok and "negation" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "lang"),
+    [
+        (
+            "Fighting was an individual duty organised by the state.",
+            "Fighting was a collective duty organised by the state.",
+            "en",
+        ),
+        (
+            "Закон разрешает такие собрания в школах.",
+            "Закон запрещает такие собрания в школах.",
+            "ru",
+        ),
+        ("Бұл жиналыстарға рұқсат етілген.", "Бұл жиналыстарға тыйым салынған.", "kk"),
+    ],
+)
+def test_a_claim_word_swapped_for_its_opposite_is_caught(
+    sentence: str, source: str, lang: str
+) -> None:
+    from bot.engine.claims import verify
+
+    verdict = verify(sentence, source, source, (), lang, source)
+    assert not verdict.ok
 
 
 @pytest.mark.parametrize(
@@ -336,6 +379,24 @@ def test_a_flipped_claim_is_caught_whatever_the_count_of_negations(
             "Намаз оқу ешкімді экстремист етпейді.",
             "Жоқ: намаз оқу ешкімді экстремист етпейді.",
             "kk",
+        ),
+        # Another verb in the negation's scope: the same claim.
+        (
+            "Going to a mosque does not turn anyone into an extremist.",
+            "Going to a mosque does not make anyone an extremist.",
+            "en",
+        ),
+        # A negated clause of the source left out, not contradicted.
+        (
+            "Most Salafis say they follow the early generations of Muslims.",
+            "Most Salafis say they follow the early generations of Muslims, not one later scholar.",
+            "en",
+        ),
+        # A word shortly after the negation may be in its scope.
+        (
+            "Популярность не равна квалификации.",
+            "Популярность — это не квалификация, она не равна знаниям.",
+            "ru",
         ),
     ],
 )

@@ -134,6 +134,15 @@ def test_being_approached_is_not_asking_to_approach_others(text: str, asking_for
         # Asking about takfir, or a friend's question, is not someone being drawn in.
         ("почему радикалы называют родителей кафирами?", False),
         ("My friend asked me what the word kafir means", False),
+        # Talk of fighting for the faith, or being drawn into a group.
+        ("my little bro keeps saying we should fight for the faith", True),
+        ("брат говорит, что надо воевать за веру", True),
+        ("інім дін үшін соғысу керек дейді", True),
+        ("my sister got pulled into some weird group online and gives them money", True),
+        ("Мою сестру затянули в какую-то группу, она отдаёт им деньги", True),
+        ("Ағам бір топқа тартылып кетті, бізбен сөйлеспейді", True),
+        ("my friend got pulled into a study group at uni", False),
+        ("why did people in history fight for their religion?", False),
     ],
 )
 def test_a_friend_calling_the_family_unbelievers_is_a_crisis(text: str, fires: bool) -> None:
@@ -225,11 +234,36 @@ def test_studying_medicine_is_not_a_medical_question(text: str, fires: bool) -> 
         ("мектепте орамал киюге бола ма?", False),
         ("can I wear perfume while fasting?", True),
         ("мен мұсылманмын, әтір себуге бола ма?", True),
+        ("can i wear a hijab at my uni in almaty", False),
+        # «дұғамен» (with a prayer) ends in «мен» but is not "I".
+        ("емші дұғамен емдеймін деп ақша сұрап жатыр, сенуге бола ма?", False),
+        ("қмдб деген не, пәтуаны кім береді", False),
+        ("what is a fatwa?", False),
+        ("give me a fatwa on music", True),
     ],
 )
 def test_wearing_a_headscarf_at_school_is_a_law_question(text: str, fires: bool) -> None:
     hits = {r.id for r in RULES if r.matches(basic(text))}
     assert ("redirect-religious-ruling" in hits) is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "law"),
+    [
+        ("is it legal to hand out religious leaflets near a mall?", True),
+        ("бұл заңды ма вообще", True),
+        ("жұмыс беруші сақал қойғаным үшін жұмыстан шығара ала ма", True),
+        ("может ли работодатель уволить за никаб? имеет ли он право", True),
+        # Asking what Islam allows is a ruling, not a question of law.
+        ("is it legal in islam to drink wine?", False),
+        ("по шариату законно ли это?", False),
+        ("what is a secular state?", False),
+    ],
+)
+def test_what_the_law_allows_is_answered_not_sent_to_a_cleric(text: str, law: bool) -> None:
+    hits = {r.id for r in RULES if r.matches(basic(text))}
+    assert ("law-question" in hits) is law
+    assert "redirect-religious-ruling" not in hits or not law
 
 
 @pytest.mark.parametrize(
