@@ -520,12 +520,16 @@ class Engine:
         if len(parts) < 2:
             return hits
         settings = self.settings
-        pool = {h.unit_id for h in self.retriever.search(vector, lang, PART_POOL, text)}
+        pool: set[str] | None = None
         for part in parts:
             found = self.retriever.search(
                 self.embeddings.query_vector(embedded(part)), lang, settings.top_k, part
             )
-            if found and found[0].score >= settings.answer_threshold and found[0].unit_id in pool:
+            if not found or found[0].score < settings.answer_threshold:
+                continue
+            if pool is None:  # searched only when a question alone clears the band
+                pool = {h.unit_id for h in self.retriever.search(vector, lang, PART_POOL, text)}
+            if found[0].unit_id in pool:
                 explanation.append(
                     f"no unit clears the band for the whole message; its question {part!r} "
                     f"→ {found[0].unit_id} {found[0].score:.3f}"

@@ -240,6 +240,8 @@ def test_studying_medicine_is_not_a_medical_question(text: str, fires: bool) -> 
         ("қмдб деген не, пәтуаны кім береді", False),
         ("what is a fatwa?", False),
         ("give me a fatwa on music", True),
+        # Asking what Islam allows is a ruling, however it is worded.
+        ("is it legal in islam to listen to music?", True),
     ],
 )
 def test_wearing_a_headscarf_at_school_is_a_law_question(text: str, fires: bool) -> None:
