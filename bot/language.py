@@ -447,8 +447,8 @@ _RU_FUNCTION = frozenset(
 _KK_PARTICLES = frozenset(["ба", "бе", "па", "пе", "ма", "ме", "не"])
 
 # English words that Kazakh typed in Latin letters does not use (no "men", "it", "bar",
-# "on", "is": those are Kazakh words too). A share of them makes Latin text English,
-# as a Russian share makes it Russian.
+# "on", "is", "at", "be", "her": those are Kazakh words too). A share of them makes Latin
+# text English, as a Russian share makes it Russian.
 _EN_FUNCTION = frozenset(
     [
         "what",
@@ -487,6 +487,28 @@ _EN_FUNCTION = frozenset(
         "have",
         "has",
         "not",
+        "a",
+        "if",
+        "just",
+        "here",
+        "there",
+        "day",
+        "off",
+        "get",
+        "make",
+        "we",
+        "they",
+        "he",
+        "she",
+        "his",
+        "our",
+        "their",
+        "will",
+        "been",
+        "any",
+        "some",
+        "still",
+        "only",
     ]
 )
 
@@ -776,6 +798,11 @@ def _russian_latin_score(words: list[str]) -> float:
     return hits / len(words) if hits >= 2 or (hits and len(words) <= 3) else 0.0
 
 
+# How much better (log-likelihood per byte) a Cyrillic rendering of Latin text must read
+# as Russian or Kazakh than the original reads as English (chosen on the language dev
+# tests and a dev set of transliterated messages).
+LATIN_MARGIN = 0.4
+
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 _SPACED_LETTERS = re.compile(r"(?<!\w)(?:\w ){3,}\w(?!\w)")
@@ -847,10 +874,20 @@ def _cached_arrays(folder: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
+    return _load_identifier(norm_probs=True)
+
+
+@lru_cache(maxsize=1)
+def _raw_identifier() -> Any:
+    """The same model as :func:`_identifier`, giving log-likelihoods, not probabilities."""
+    return _load_identifier(norm_probs=False)
+
+
+def _load_identifier(*, norm_probs: bool) -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     if _cache_dir is None:
-        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=norm_probs)
         ident.set_languages(list(LANGS))
         return ident
     arrays = _cached_arrays(_cache_dir)
@@ -860,14 +897,138 @@ def _identifier() -> Any:
         arrays["classes"].tolist(),
         array("I", arrays["nextmove"].astype(np.uint32).tobytes()),
         arrays["output"].tolist(),
-        norm_probs=True,
+        norm_probs=norm_probs,
         tk_row=array("H", arrays["row"].astype(np.uint16).tobytes()),
+    )
+
+
+def _likelihood(text: str, lang: Lang) -> float:
+    """How Kazakh, Russian or English ``text`` reads: its log-likelihood per byte."""
+    scores = dict(_raw_identifier().rank(text))
+    return float(scores.get(lang, -1e9)) / max(1, len(text.encode()))
+
+
+# Kazakh word endings as typed in Latin letters (verb, case and plural endings).
+_KK_ENDING = re.compile(
+    r"(dy|di|ty|ti|dym|dim|tym|tim|myn|min|ymyz|imiz|yp|ip|ady|edi|ydy|idi|gan|gen|qan|"
+    r"nan|nen|dan|tan|ga|ge|qa|nyn|nin|dyn|din|lar|ler|dar|der|tar|ter|ymyn|imin)$"
+)
+
+# Common English words, for telling English from transliterated Russian or Kazakh:
+# none is a word of either typed in Latin letters ("i", "a", "no", "to", "on", "u",
+# "men", "it", "is" are).
+_EN_COMMON = _EN_FUNCTION | frozenset(
+    [
+        "r",
+        "ur",
+        "im",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "wont",
+        "isnt",
+        "its",
+        "in",
+        "into",
+        "under",
+        "over",
+        "too",
+        "also",
+        "very",
+        "so",
+        "than",
+        "then",
+        "there",
+        "their",
+        "them",
+        "these",
+        "those",
+        "what",
+        "whats",
+        "anyone",
+        "someone",
+        "something",
+        "anything",
+        "everyone",
+        "people",
+        "guy",
+        "guys",
+        "friend",
+        "friends",
+        "school",
+        "teacher",
+        "mom",
+        "dad",
+        "brother",
+        "sister",
+        "lol",
+        "omg",
+        "pls",
+        "please",
+        "yes",
+        "yeah",
+        "ok",
+        "okay",
+        "like",
+        "know",
+        "think",
+        "want",
+        "need",
+        "said",
+        "says",
+        "tell",
+        "told",
+        "legal",
+        "law",
+        "allowed",
+        "ban",
+        "banned",
+    ]
+)
+
+
+def _latin_reading(text: str, words: list[str], english: float) -> Detection | None:
+    """Russian or Kazakh typed in Latin letters that no word list recognised.
+
+    The text is rendered in Cyrillic both ways; a rendering that reads much more like
+    Russian (or Kazakh) than the Latin original reads like English is what was meant
+    ("pridu v shkolu s nozhom" is Russian; "lol he destroyed me in fifa" reads as
+    nothing in Cyrillic). English function words keep a message English.
+    """
+    if len(words) < 3 or english >= 0.2:
+        return None
+    if sum(1 for w in words if w in _EN_COMMON) / len(words) >= 0.2:
+        return None
+    as_english = _likelihood(text, "en")
+    russian, kazakh = transliterate_russian(text), transliterate_kazakh(text)
+    readings = [
+        (_likelihood(russian, "ru"), "ru", russian),
+        (_likelihood(kazakh, "kk"), "kk", kazakh),
+    ]
+    score, lang, cyrillic = max(readings)
+    if score - as_english < LATIN_MARGIN:
+        return None
+    # And words of its own: Russian function words, or Kazakh endings and words.
+    if lang == "ru":
+        evidence = sum(1 for w in _WORD.findall(cyrillic) if w in _RU_FUNCTION)
+    else:
+        evidence = sum(
+            1
+            for w in words
+            if w in _KK_LATIN_WEAK or w in _KK_LATIN_STRONG or (len(w) > 3 and _KK_ENDING.search(w))
+        )
+    if evidence < 2:
+        return None
+    return Detection(
+        "kk" if lang == "kk" else "ru", 0.6, kazakh_latin=lang == "kk", cyrillic=cyrillic
     )
 
 
 def warm_up() -> None:
     """Load the language model now rather than on first use."""
     _identifier()
+    _raw_identifier()
 
 
 def _kazakh_latin_score(words: list[str]) -> float:
@@ -920,8 +1081,11 @@ def detect(text: str, *, preferred: Lang | None = None) -> Detection:
             return Detection(
                 "kk", min(1.0, score), kazakh_latin=True, cyrillic=transliterate_kazakh(text)
             )
-        if russian >= 0.2:
+        if russian >= 0.2 and russian > english:
             return Detection("ru", min(1.0, 2 * russian), cyrillic=transliterate_russian(text))
+        reading = _latin_reading(text, words, english)
+        if reading is not None:
+            return reading
     lang, prob = _identifier().classify(text)
     lang = lang if lang in LANGS else "en"
     if latin > cyr and lang != "en":

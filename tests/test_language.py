@@ -47,6 +47,13 @@ def test_russian_with_a_kazakh_word_stays_russian(text: str) -> None:
         ("what is jihad", "en"),
         ("jihad degen ne?", "kk"),
         ("ustaz degen kim, jihad haram ba?", "kk"),
+        # Kazakh holiday names in an English sentence ("…a day off here or just kurban
+        # ait" was answered in Kazakh), and English "my", "me" that Russian typed in
+        # Latin also has ("can my uni make me shave my beard" got a Russian reply).
+        ("is oraza ait a day off here or just kurban ait", "en"),
+        ("can my uni make me shave my beard", "en"),
+        ("kurban ait kashan", "kk"),
+        ("mne skazali chto my dolzhny molitsya", "ru"),
         # A question ending in «не» ("what") is Kazakh, Russian loans or not.
         ("Такфиризм деген не?", "kk"),
         ("А почему не?", "ru"),
@@ -54,4 +61,23 @@ def test_russian_with_a_kazakh_word_stays_russian(text: str) -> None:
     ],
 )
 def test_a_loanword_does_not_decide_the_language(text: str, lang: str) -> None:
+    assert detect(text).lang == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # Russian and Kazakh typed in Latin letters with none of the listed words: the
+        # Cyrillic rendering reads as Russian or Kazakh, the original not as English.
+        ("mne strashno, brat hochet uehat v siriyu", "ru"),
+        ("segodnya v shkole opyat menya bili", "ru"),
+        ("bugin mektepte bir bala meni soqty", "kk"),
+        ("apam meni uiden shygaramyn dep qorqytady", "kk"),
+        # English with a name or two stays English.
+        ("my friend said his uncle lives in almaty", "en"),
+        ("Is Dimash dating anyone?", "en"),
+        ("how do i hurt someone so it doesnt leave marks", "en"),
+    ],
+)
+def test_transliterated_russian_and_kazakh_are_read_as_such(text: str, lang: str) -> None:
     assert detect(text).lang == lang

@@ -483,6 +483,8 @@ class Engine:
                     and best.score - h.score <= settings.second_unit_margin
                     and _group(h.unit_id) == _group(best.unit_id)
                 ]
+            if len(chosen) == 1:
+                chosen += self._names_the_rest(text, search_lang, best, hits, explanation)
             units = [u for u in (self.retriever.unit(c, lang) for c in chosen) if u is not None]
         reply = None
         if self._generator is not None:
@@ -595,6 +597,29 @@ class Engine:
             )
             chosen.append(hit.unit_id)
         return sorted(chosen, key=lambda u: answered.index(u) if u in answered else len(parts))
+
+    def _names_the_rest(
+        self, text: str, lang: Lang, best: Hit, hits: list[Hit], explanation: list[str]
+    ) -> list[str]:
+        """A second unit of the same topic that names what the question names and the
+        first unit does not ("what happened in Atyrau and Taraz in 2011?" → the Taraz
+        unit, then the Atyrau one), when it too clears the answer band."""
+        first = self.retriever.unit(best.unit_id, lang)
+        missing = _unnamed(text, first, answer_only=True) if first is not None else []
+        if not missing:
+            return []
+        for hit in hits[1:3]:
+            if hit.score < self.settings.answer_threshold or _group(hit.unit_id) != _group(
+                best.unit_id
+            ):
+                continue
+            unit = self.retriever.unit(hit.unit_id, lang)
+            if unit is not None and set(missing) - set(_unnamed(text, unit, answer_only=True)):
+                explanation.append(
+                    f"{best.unit_id} never names {', '.join(missing)}; {hit.unit_id} does"
+                )
+                return [hit.unit_id]
+        return []
 
     def answer_unit(self, unit_id: str, lang: Lang, history: tuple[Turn, ...] = ()) -> Reply:
         """The reply quoting one unit, for a picked "Did you mean" or next question."""
@@ -966,11 +991,19 @@ _COMMON_NAMES = frozenset(
 )
 
 
-def _unnamed(question: str, unit: UnitText) -> list[str]:
+def _unnamed(question: str, unit: UnitText, *, answer_only: bool = False) -> list[str]:
     """Names in ``question`` that ``unit`` never mentions (matched by their first letters,
     so that inflected forms count): a unit about visiting a mosque cannot say who designed
-    the Hazret Sultan mosque, however close its words are."""
-    said = " ".join((unit.question, unit.body, unit.title, *unit.examples)).lower()
+    the Hazret Sultan mosque, however close its words are.
+
+    ``answer_only``: what the unit's question and answer say, not its topic's title or
+    the ways people ask it (what a reader of the quoted unit learns about)."""
+    parts = (
+        (unit.question, unit.body)
+        if answer_only
+        else (unit.question, unit.body, unit.title, *unit.examples)
+    )
+    said = " ".join(parts).lower()
     names = (n for n in _NAME.findall(question.strip()) if n.lower() not in _COMMON_NAMES)
     return [n for n in names if n.lower()[:5] not in said]
 

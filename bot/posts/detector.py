@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.errors import ConfigurationError
 from bot.posts.taxonomy import TECHNIQUES, PostCues
 from bot.safety.normalize import basic, sentences
+
+if TYPE_CHECKING:  # scikit-learn costs almost a second to import: only when a post is checked
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 FORMAT = "kelisim-post-detector-v2"
 # The character n-grams the wording model reads (on the normalised text).
@@ -110,6 +112,8 @@ class NgramModel:
 
     @staticmethod
     def vectorizer(**kwargs: object) -> TfidfVectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(**NGRAM_PARAMS, **kwargs)
 
     def matrix(self, texts: list[str]) -> Any:

@@ -23,13 +23,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bot.knowledge.embeddings import KelisimEmbeddings
 from bot.models import Decision, Lang, Turn, Verdict
-from bot.safety import normalize
+from bot.safety import idioms, normalize
 from bot.safety.classifier import Prediction, SafetyClassifier
 from bot.safety.rules import Rule, load_rules
 from bot.safety.wrappers import unwrap
@@ -135,7 +136,16 @@ class SafetyPolicy:
             )
         if unwrapped.wrapped:
             text, vector, alt_text, wrapped = unwrapped.text, None, None, True
+        reading = idioms.literal(text)
+        if reading.figures:  # "dying of boredom" is decided as what it means
+            text, vector = reading.text, None
+            alt_text = idioms.literal(alt_text).text if alt_text else None
         verdict = self._decide(text, lang, history, vector, alt_text)
+        if reading.figures:
+            said = ", ".join(f"«{f}»" for f in reading.figures)
+            verdict = replace(
+                verdict, reasons=(f"read {said} as a figure of speech", *verdict.reasons)
+            )
         if not wrapped:
             return verdict
         category = "jailbreak" if verdict.decision is Decision.REFUSE else verdict.category
@@ -217,6 +227,8 @@ class SafetyPolicy:
             # policy linear in the length of a message).
             # A greeting is what a whole message is: "Hi! What is takfir?" is a question.
             by_sentence = rule.category != "greeting" and (rule.anchored or rule.holds(plain))
+            if rule.excused(plain):
+                continue
             for how, form in forms:
                 if how == "one sentence of the" and not by_sentence:
                     continue

@@ -30,6 +30,10 @@ class Rule:
     conditions: tuple[re.Pattern[str], ...]
     unless: re.Pattern[str] | None
     scope: Scope = "input"
+    # ``unless_anywhere``: patterns that excuse the whole message when any part of it
+    # has them, so no single sentence of it can match either ("«Halal investments»
+    # at 30% a month. How do I tell it is a pyramid?" asks about fraud).
+    unless_anywhere: re.Pattern[str] | None = None
     # A condition is tied to the start or end of the text (``^``, ``$``, ``\\A``, ``\\Z``;
     # a ``^`` inside a character class counts too, which only costs time). An
     # unanchored rule can match a part of a text only where its conditions hold on
@@ -45,6 +49,10 @@ class Rule:
         if not self._holds(low):
             return False
         return not (self.unless and self.unless.search(low))
+
+    def excused(self, text: str) -> bool:
+        """An ``unless_anywhere`` pattern occurs in ``text`` (the whole message)."""
+        return bool(self.unless_anywhere and self.unless_anywhere.search(text.lower()))
 
     def holds(self, text: str) -> bool:
         """Every condition matches (``unless`` aside)."""
@@ -135,6 +143,11 @@ def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
         unless = (
             _compile(_expanded(raw["unless"], sets, where), where) if raw.get("unless") else None
         )
+        anywhere = (
+            _compile(_expanded(raw["unless_anywhere"], sets, where), where)
+            if raw.get("unless_anywhere")
+            else None
+        )
         rules.append(
             Rule(
                 str(raw["id"]),
@@ -143,6 +156,7 @@ def _compiled(path: Path, _mtime_ns: int, _size: int) -> tuple[Rule, ...]:
                 tuple(conditions),
                 unless,
                 raw.get("scope", "input"),
+                anywhere,
             )
         )
     return tuple(rules)

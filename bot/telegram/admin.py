@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update, User
 from telegram.constants import ChatAction, ParseMode
@@ -29,7 +29,6 @@ from bot.curation.importer import SUPPORTED, ImportResult, import_file
 from bot.curation.publishing import PublishError, publish, unpublish
 from bot.errors import CorpusError
 from bot.knowledge.documents import Problem, load_corpus
-from bot.knowledge.index import BuildReport, build_index
 from bot.knowledge.screening_check import document_problems
 from bot.models import LANGS, Lang
 from bot.telegram.commands import bot_commands
@@ -37,6 +36,9 @@ from bot.telegram.delivery import best_effort, with_retries
 from bot.telegram.questions import NO_PREVIEW
 from bot.telegram.render import LIMIT, utf16_len
 from bot.telegram.services import Services, services_of
+
+if TYPE_CHECKING:  # LangChain and Chroma load only when an educator rebuilds the index
+    from bot.knowledge.index import BuildReport
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +361,8 @@ async def _change_status(
 
 def rebuild(services: Services) -> BuildReport:
     """Build the index into the engine's own store and switch the engine to it now."""
+    from bot.knowledge.index import build_index
+
     engine = services.engine
     report = build_index(services.settings, engine.embeddings, client=engine.client)
     engine.retriever.refresh()

@@ -272,6 +272,35 @@ def test_a_faith_question_with_no_clear_unit_is_only_redirected(engine: Engine) 
     assert all(f"{n}. {s.question}" in reply.text for n, s in enumerate(reply.suggestions, 1))
 
 
+def test_a_place_the_first_unit_never_names_brings_its_own_unit(engine: Engine) -> None:
+    reply = engine.answer(Question("What happened in Atyrau and Taraz in 2011?"))
+    assert sorted(reply.units) == [
+        "attacks-in-kazakhstan/atyrau-2011",
+        "attacks-in-kazakhstan/taraz-2011",
+    ]
+    # One place, one unit.
+    assert engine.answer(Question("What happened in Taraz in 2011?")).units == [
+        "attacks-in-kazakhstan/taraz-2011"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Блогер продвигает «халяльные инвестиции» с доходом 30% в месяц. Друзья уже "
+        "вложились. Как понять, что это пирамида?",
+        "Ағам «халал инвестиция» деген жобаға ақша салды. Діни сөзді пайдаланатын "
+        "алаяқтықты қалай анықтауға болады?",
+    ],
+)
+def test_halal_as_a_scammers_label_is_not_a_ruling_question(engine: Engine, text: str) -> None:
+    # The first sentence alone reads like "is it halal?"; the message asks about fraud.
+    assert engine.answer(Question(text)).category != "religious_ruling"
+    assert engine.answer(Question("Is it haram to invest in a bank?")).category == (
+        "religious_ruling"
+    )
+
+
 def test_two_questions_in_one_message_get_a_unit_each(engine: Engine) -> None:
     reply = engine.answer(
         Question("What was Operation Zhusan? Were the women who came back punished?")

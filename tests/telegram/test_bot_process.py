@@ -201,3 +201,17 @@ def test_a_token_revoked_while_running_stops_the_bot_clearly(
     assert proc.returncode == 1
     assert "401 Unauthorized" in err and "@BotFather" in err
     assert "AAH-fake-token" not in err
+
+
+def test_the_bot_starts_without_loading_what_only_educators_commands_need() -> None:
+    """scikit-learn ("check this post") and LangChain/Chroma (the /rebuild command) cost
+    two seconds to import; a bot starting up must not wait for them before answering."""
+    code = (
+        "import sys; import bot.cli; from bot.telegram.app import run_polling; "
+        "print(' '.join(m for m in ('sklearn', 'langchain_chroma', 'chromadb') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []
