@@ -404,15 +404,20 @@ _OPPOSITES = {
     "en": (
         "individ/collect privat/public first/last increas/decreas majori/minori large/small "
         "short/long allow|permit/ban|prohib|forbid volunt/oblig|mandat|compul often/rare|seldom "
-        "legal/illeg weak/strong early/late"
+        "legal/illeg weak/strong early/late "
+        # Closed classes of names (stems of five letters, as claims are compared): one
+        # school of law, creed or branch of Islam for another.
+        "hanaf/malik/shafi/hanba matur/ashar|ashʿa|athar sunni/shia|shiit"
     ),
     "ru": (
         "индивид|личн/коллект частн/публич перв/послед увелич/уменьш большин/меньшин "
-        "кратк/долгос разре|позво/запре|запрещ добровол/обяза часто/редк слаб/сильн ранн/поздн"
+        "кратк/долгос разре|позво/запре|запрещ добровол/обяза часто/редк слаб/сильн ранн/поздн "
+        "ханаф/малик/шафи/ханба матур/ашар|ашъа сунни|сунни/шиит"
     ),
     "kk": (
         "жеке/ұжым алғаш/соңғ көбей/азай көпші/азшы қысқа/ұзақ рұқса/тыйым|тыйыл ерікт/міндет "
-        "жиі/сирек әлсіз/күшті ерте/кеш"
+        "жиі/сирек әлсіз/күшті ерте/кеш "
+        "ханаф/мәлик|малик/шафи/ханба матур|матұр/ашар|әшғар|ашғар сүнни|сунни/шиит"
     ),
 }
 
@@ -428,12 +433,18 @@ def _said(stems_: str, polarity: tuple[set[str], set[str]]) -> tuple[bool, bool]
 
 
 def _opposite(sentence: str, source: str, lang: str) -> str | None:
-    """A claim word said where its source says its opposite (and not the word itself)."""
+    """A claim word said where its source says its opposite (and not the word itself).
+
+    A group of more than two ("hanafi/maliki/shafii/hanbali") is a closed class of
+    names: one member said where the source names only another is a swapped entity.
+    """
     mine, theirs = _polarity(sentence, lang), _polarity(source, lang)
-    for pair in _OPPOSITES.get(lang, _OPPOSITES["en"]).split():
-        first, second = pair.split("/")
-        for word, other in ((first, second), (second, first)):
-            if _said(word, mine)[0] and _said(other, theirs)[0] and not any(_said(word, theirs)):
+    for group in _OPPOSITES.get(lang, _OPPOSITES["en"]).split():
+        members = group.split("/")
+        for word in members:
+            if not _said(word, mine)[0] or any(_said(word, theirs)):
+                continue
+            if any(_said(other, theirs)[0] for other in members if other != word):
                 return word.split("|")[0]
     return None
 

@@ -350,6 +350,17 @@ def test_a_claim_word_said_plainly_where_its_source_says_not_is_caught() -> None
             "ru",
         ),
         ("Бұл жиналыстарға рұқсат етілген.", "Бұл жиналыстарға тыйым салынған.", "kk"),
+        # One member of a closed class of names for another: a school of law or a creed.
+        (
+            "Most Muslims in Kazakhstan follow the Shafii school.",
+            "Most Muslims in Kazakhstan follow the Hanafi school.",
+            "en",
+        ),
+        (
+            "В вопросах вероучения ДУМК следует ашаритской школе.",
+            "В вопросах вероучения ДУМК следует матуридитской школе.",
+            "ru",
+        ),
     ],
 )
 def test_a_claim_word_swapped_for_its_opposite_is_caught(
