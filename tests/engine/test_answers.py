@@ -400,7 +400,9 @@ def test_a_health_question_the_corpus_answers_gets_the_doctor_then_the_answer(
     assert reply.decision is Decision.REDIRECT and reply.category == "medical"
     note = engine.prompts.value(lang, "redirect_with_answer_by_category")["medical"]
     assert reply.text.startswith(note)
-    assert reply.units == ["ramadan-and-qadr/schoolkids-fasting"]
+    # Who has to fast answers it; so does fasting at school, which says the same and
+    # whom to tell when you feel weak.
+    assert reply.units in (["ramadan-and-qadr/schoolkids-fasting"], ["faith-on-campus/fasting-pe"])
 
 
 @pytest.mark.parametrize(
