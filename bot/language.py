@@ -904,6 +904,7 @@ def _load_identifier(*, norm_probs: bool) -> Any:
 
 def _likelihood(text: str, lang: Lang) -> float:
     """How Kazakh, Russian or English ``text`` reads: its log-likelihood per byte."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate is one byte
     scores = dict(_raw_identifier().rank(text))
     return float(scores.get(lang, -1e9)) / max(1, len(text.encode()))
 

@@ -81,3 +81,8 @@ def test_a_loanword_does_not_decide_the_language(text: str, lang: str) -> None:
 )
 def test_transliterated_russian_and_kazakh_are_read_as_such(text: str, lang: str) -> None:
     assert detect(text).lang == lang
+
+
+def test_a_lone_surrogate_in_transliterated_text_is_no_error() -> None:
+    # Text arriving over HTTP/JSON can carry one; the Cyrillic reading must still work.
+    assert detect("pridu v shkolu s nozhom \udc00 i vse uvidyat").lang == "ru"
