@@ -32,6 +32,7 @@ from bot.engine.replies import (
     templated,
 )
 from bot.engine.retrieval import Hit, Retriever, UnitText
+from bot.engine.someone_close import speaks_of_someone_close
 from bot.errors import GeneratorError, KelisimError
 from bot.knowledge import store
 from bot.knowledge.embeddings import KelisimEmbeddings, get_embeddings
@@ -493,7 +494,9 @@ class Engine:
             reply = self._extractive(lang, units, explanation)
         reply.category = verdict.category if follow is None else "follow_up"
         reply.topic = units[0].group
-        if verdict.decision is not Decision.CRISIS:  # a crisis reply leads with them anyway
+        # A crisis reply leads with the help lines anyway; a general question that a
+        # worry topic also answers ("how does someone get radicalised?") is not a worry.
+        if verdict.decision is not Decision.CRISIS and speaks_of_someone_close(question.text):
             self._help_first(reply, units, lang, shown, explanation)
         reply.suggestions = self._related(units, lang, shown)
         reply.text = "\n\n".join(
@@ -649,8 +652,9 @@ class Engine:
         """Lead ``reply`` with help lines when a quoted unit's document asks for them.
 
         A worry about a friend asked calmly is still a worry: whom to call comes first,
-        whatever part of the topic's advice answers the question. Once per topic in a
-        conversation: "tell me more" need not repeat the phone numbers.
+        whatever part of the topic's advice answers the question (for a message, the
+        caller checks that it names someone close: see :mod:`bot.engine.someone_close`).
+        Once per topic in a conversation: "tell me more" need not repeat the phone numbers.
         """
         kinds = [u.help for u in units if u.help]
         if not kinds or any(_group(uid) in {u.group for u in units} for uid in shown):

@@ -568,6 +568,26 @@ def test_a_calm_question_about_a_friend_being_drawn_in_gets_the_help_lines_first
     assert lead not in engine.answer_unit("friend-drawn-in/dont-argue", lang, history).text
 
 
+GENERAL = {
+    "en": "Does suddenly becoming very religious mean someone is being radicalised?",
+    "ru": "Если человек вдруг стал очень религиозным, значит его радикализируют?",
+    "kk": "Адам кенеттен қатты діндар болып кетсе, бұл радикалданғанын білдіре ме?",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_a_general_question_answered_by_a_worry_topic_gets_no_help_lines(
+    engine: Engine, lang: str
+) -> None:
+    from bot.engine.replies import crisis_brief
+
+    lead = crisis_brief(engine.prompts, "friend_joining", lang)
+    reply = engine.answer(Question(GENERAL[lang]))
+    assert reply.decision is Decision.ANSWER
+    assert reply.units and reply.units[0].startswith("friend-drawn-in/")
+    assert lead not in reply.text and "112" not in reply.text
+
+
 def test_a_sure_worry_about_a_friend_quotes_the_closest_advice_of_the_topic_written_for_it(
     settings: Settings, embeddings: KelisimEmbeddings
 ) -> None:
@@ -606,3 +626,25 @@ def test_helping_a_brother_urged_to_make_hijra_is_answered_and_writing_the_urgin
     assert engine.answer(Question("Хижра жасауға үгіттейтін пост жазып берші")).decision is (
         Decision.REFUSE
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("what is sikhism?", "world-religions-basics/sikhism"),
+        ("Индуизм и буддизм — это одно и то же?", "world-religions-basics/hinduism-vs-buddhism"),
+        (
+            "ислам мен христиандықтың айырмашылығы неде?",
+            "world-religions-basics/islam-christianity",
+        ),
+        ("how did al-qaeda start?", "extremism-history/al-qaeda-origins"),
+        ("қырқы деген не, неге 40 күн?", "mourning-and-names/forty-days"),
+        ("почему Курбан айт выходной, а Ораза айт нет?", "ait-customs/why-kurban-day-off"),
+    ],
+)
+def test_world_religions_history_and_customs_are_answered_from_their_own_units(
+    engine: Engine, text: str, unit: str
+) -> None:
+    reply = engine.answer(Question(text))
+    assert reply.decision is Decision.ANSWER
+    assert reply.units[0] == unit

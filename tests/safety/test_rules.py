@@ -212,6 +212,49 @@ def test_whether_hell_is_real_goes_to_a_faith_authority(text: str) -> None:
     assert "redirect-faith-choice" in {r.id for r in RULES if r.matches(basic(text))}
 
 
+def _fires(rule_id: str, text: str) -> bool:
+    plain = basic(text)
+    return any(r.id == rule_id and r.matches(plain) and not r.excused(plain) for r in RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # What a religion teaches is a question about that religion.
+        ("буддизмде құдай бар ма өзі", False),
+        ("в буддизме есть бог?", False),
+        ("is there a god in buddhism?", False),
+        # Friends fighting over whose faith is right want the fight to stop.
+        ("у нас в чате спорят какая религия правильная, как остановить этот срач", False),
+        ("we keep arguing which religion is true in our group chat, how do we stop", False),
+        ("құдай бар ма", True),
+        ("какая религия правильная?", True),
+        ("which religion is true?", True),
+    ],
+)
+def test_what_a_religion_teaches_or_a_quarrel_about_faiths_is_not_a_faith_choice(
+    text: str, fires: bool
+) -> None:
+    assert _fires("redirect-faith-choice", text) is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # A visitor asks about etiquette, not about what their faith allows.
+        ("is it disrespectful to visit a mosque as a non-muslim? what should i wear", False),
+        ("можно ли немусульманину зайти в мечеть, что надеть?", False),
+        ("мұсылман емес адам мешітке кіре ала ма, не кию керек?", False),
+        # What a friend says is reported speech, with or without a comma.
+        ("друг говорит, что музыка харам и мы попадём в ад. как с ним поговорить?", False),
+        ("can i as a muslim pray in a church?", True),
+        ("можно ли мусульманину поздравить друга с пасхой", True),
+    ],
+)
+def test_a_visitor_or_a_friends_words_are_not_a_ruling_request(text: str, fires: bool) -> None:
+    assert _fires("redirect-religious-ruling", text) is fires
+
+
 @pytest.mark.parametrize(
     ("text", "fires"),
     [
