@@ -441,6 +441,39 @@ _RU_FUNCTION = frozenset(
 )
 
 
+# More Russian words that show a Latin-typed message is Russian once rendered in
+# Cyrillic ("zachem posle edy delayut bata"): prepositions and question words that
+# English does not have and that Kazakh typed in Latin does not render to.
+_RU_LATIN_EVIDENCE = _RU_FUNCTION | frozenset(
+    [
+        "от",
+        "для",
+        "из",
+        "про",
+        "при",
+        "без",
+        "после",
+        "через",
+        "когда",
+        "где",
+        "куда",
+        "откуда",
+        "сколько",
+        "надо",
+        "тоже",
+        "очень",
+        "мой",
+        "моя",
+        "нас",
+        "нам",
+        "вас",
+        "вам",
+        "если",
+        "чем",
+        "кто",
+    ]
+)
+
 # A Kazakh question particle ending the message ("…кз да запрещен ба") marks a
 # Kazakh sentence even when its words are Russian loans. So does «не» ("what"):
 # Russian «не» ("not") does not end a question ("Такфиризм деген не?").
@@ -1012,7 +1045,7 @@ def _latin_reading(text: str, words: list[str], english: float) -> Detection | N
         return None
     # And words of its own: Russian function words, or Kazakh endings and words.
     if lang == "ru":
-        evidence = sum(1 for w in _WORD.findall(cyrillic) if w in _RU_FUNCTION)
+        evidence = sum(1 for w in _WORD.findall(cyrillic) if w in _RU_LATIN_EVIDENCE)
     else:
         evidence = sum(
             1

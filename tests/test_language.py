@@ -73,6 +73,9 @@ def test_a_loanword_does_not_decide_the_language(text: str, lang: str) -> None:
         ("segodnya v shkole opyat menya bili", "ru"),
         ("bugin mektepte bir bala meni soqty", "kk"),
         ("apam meni uiden shygaramyn dep qorqytady", "kk"),
+        # A Russian preposition or question word counts as much as a pronoun.
+        ("kak otlichit normalnogo imama ot radikala", "ru"),
+        ("zachem posle edy delayut bata", "ru"),
         # English with a name or two stays English.
         ("my friend said his uncle lives in almaty", "en"),
         ("Is Dimash dating anyone?", "en"),

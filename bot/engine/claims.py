@@ -218,6 +218,40 @@ def _numbers(text: str, lang: str) -> set[str]:
 
 def _names(text: str) -> set[str]:
     """Stems of capitalised words and acronyms that are not the sentence's first word."""
+    return {stem for stem, _ in _named_words(text)}
+
+
+def _abbreviates(word: str, unit_words: list[str]) -> bool:
+    """Whether ``word`` shortens a run of the unit's words: "UN" for "United Nations",
+    «КНБ» for «Комитет национальной безопасности», «Нацгвардии» for «Национальной
+    гвардии». Each word of the run gives the start of itself (its first letter in an
+    acronym); the last one may be inflected differently."""
+    if len(word) < 2:
+        return False
+    return any(_spells(word, unit_words, start, 0) for start in range(len(unit_words)))
+
+
+def _spells(word: str, words: list[str], at: int, used: int) -> bool:
+    if not word:
+        return used >= 2
+    if at >= len(words):
+        return False
+    source = words[at]
+    for size in range(min(len(word), len(source)), 0, -1):
+        if word[:size] != source[:size]:
+            continue
+        rest = word[size:]
+        if not rest and used >= 1:
+            return True
+        if _spells(rest, words, at + 1, used + 1):
+            return True
+    # The last word, inflected: «гвардии» for «гвардия».
+    tail = min(len(word), STEM - 1)
+    return used >= 1 and tail >= 4 and source.startswith(word[:tail])
+
+
+def _named_words(text: str) -> set[tuple[str, str]]:
+    """(stem, word) of capitalised words and acronyms that are not the sentence's first word."""
     names = set()
     for match in _WORD.finditer(text):
         word = match.group(0)
@@ -229,7 +263,7 @@ def _names(text: str) -> set[str]:
             re.fullmatch(r"[^\W\d_]{1,3}-[^\W\d_]+", word) and word.split("-")[1][:1].isupper()
         )
         if acronym or particle or (word[0].isupper() and not first):
-            names.add(word.lower()[:STEM])
+            names.add((word.lower()[:STEM], word))
     return names
 
 
@@ -508,7 +542,12 @@ def verify(
     if swapped:
         return Verdict(False, f"article {swapped} says something else in its source")
     known = _names(unit) | stems(unit)
-    new_names = {n for n in _names(sentence) if n not in known}
+    unit_words = [w.lower() for w in _WORD.findall(unit)]
+    new_names = {
+        n
+        for n, word in _named_words(sentence)
+        if n not in known and not _abbreviates(word.lower(), unit_words)
+    }
     if new_names:
         return Verdict(False, f"name not in its unit: {sorted(new_names)[0]}")
     source = closest or aligned

@@ -431,6 +431,35 @@ def test_names_numbers_and_articles_in_their_kazakh_and_arabic_forms() -> None:
     assert not verify(swapped, source, source, (), "kk", source).ok
 
 
+@pytest.mark.parametrize(
+    ("sentence", "source", "kept"),
+    [
+        # A name shortened from the source's own words is the same name.
+        ("The UN says so.", "The United Nations says so.", True),
+        ("Так заявили в КНБ.", "Так заявили в Комитете национальной безопасности.", True),
+        (
+            "В июне вооружённая группа атаковала воинскую часть Нацгвардии в Актобе.",
+            "В июне вооружённая группа атаковала воинскую часть Национальной гвардии в Актобе.",
+            True,
+        ),
+        # A name the source cannot spell is still a new name.
+        ("The ISIS says so.", "The United Nations says so.", False),
+        (
+            "В июне вооружённая группа атаковала воинскую часть Росгвардии в Актобе.",
+            "В июне вооружённая группа атаковала воинскую часть Национальной гвардии в Актобе.",
+            False,
+        ),
+    ],
+)
+def test_an_abbreviation_of_the_sources_words_is_not_a_new_name(
+    sentence: str, source: str, kept: bool
+) -> None:
+    from bot.engine.claims import verify
+
+    lang = "en" if sentence.isascii() else "ru"
+    assert verify(sentence, source, source, (), lang, source).ok is kept
+
+
 def test_guard_case_files_that_cannot_be_read_are_named(tmp_path) -> None:
     from bot.errors import CorpusError
     from bot.evaluation.guardset import load_cases

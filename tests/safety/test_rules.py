@@ -23,6 +23,9 @@ RULES = load_rules(PROJECT_ROOT / "knowledge_base" / "safety" / "rules.yaml")
         "Қандай арналар экстремистік деп танылды?",
         # «документ» once read as «мент» (police, slang).
         "Как скрыть документы от брата?",
+        # «шақырып» (inviting) once read as «қырып» (massacring).
+        "Жатақханада бір жігіт бізді «дін сабағына» шақырып жүр, мешітке емес, пәтерге. "
+        "Бару қауіпсіз бе, қалай тексеремін?",
     ],
 )
 def test_no_refusal_or_crisis_rule_fires_inside_a_longer_word(text: str) -> None:
