@@ -423,6 +423,11 @@ def test_a_health_question_the_corpus_answers_gets_the_doctor_then_the_answer(
         ("Ораза деген не? мектепте ораза ұстауға бола ма", 2),
         ("Что такое хиджаб? Обязательна ли", 1),
         ("Что такое хиджаб? Можно ли носить его в школе", 2),
+        # A second question may open with «есть ли», «с какого…», "was", "did".
+        ("чем католики отличаются от православных и есть ли католические церкви в алматы", 2),
+        ("Какое наказание за пропаганду и с какого возраста наступает ответственность?", 2),
+        ("what was 9/11 and did anyone from kazakhstan die", 2),
+        ("есть ли у нас буддисты", 1),
     ],
 )
 def test_the_questions_of_a_message_are_told_apart(text: str, parts: int) -> None:
