@@ -645,6 +645,9 @@ def test_helping_a_brother_urged_to_make_hijra_is_answered_and_writing_the_urgin
         ("how did al-qaeda start?", "extremism-history/al-qaeda-origins"),
         ("қырқы деген не, неге 40 күн?", "mourning-and-names/forty-days"),
         ("почему Курбан айт выходной, а Ораза айт нет?", "ait-customs/why-kurban-day-off"),
+        ("сколько раз в день молятся мусульмане", "religions-in-brief/five-prayers"),
+        ("what does halal mean exactly", "religions-in-brief/what-halal-means"),
+        ("тұсау кесер неге жасалады", "customs-explained/tusau-kesu-meaning"),
     ],
 )
 def test_world_religions_history_and_customs_are_answered_from_their_own_units(
