@@ -90,10 +90,10 @@ def test_engine_listener_records_an_uncovered_question(
 ) -> None:
     local = engine.with_settings()
     local.listeners.append(functools.partial(record_gap, settings=cur_settings))
-    reply = local.answer(Question("What does Buddhism teach about reincarnation?", lang="en"))
+    reply = local.answer(Question("What does Shinto teach about kami spirits?", lang="en"))
     assert (reply.decision, reply.category) == (Decision.NO_ANSWER, "uncovered")
     assert [e.question for e in load_gaps(cur_settings)] == [
-        "What does Buddhism teach about reincarnation?"
+        "What does Shinto teach about kami spirits?"
     ]
     assert local.answer(Question("What is a secular state?", lang="en")).decision is Decision.ANSWER
     assert len(load_gaps(cur_settings)) == 1

@@ -80,7 +80,7 @@ def test_answers_go_on_when_the_database_is_away(
     away = SecretStr(f"postgresql://kelisim:s3cret@127.0.0.1:{free_port()}/nowhere")
     local = engine.with_settings(database_url=away)
     with caplog.at_level(logging.WARNING):
-        reply = local.answer(Question("What does Buddhism teach about reincarnation?", lang="en"))
+        reply = local.answer(Question("What does Shinto teach about kami spirits?", lang="en"))
     assert (reply.decision, reply.category) == (Decision.NO_ANSWER, "uncovered")
     warnings = [r for r in caplog.records if r.name == "bot.engine.core"]
     assert warnings and all(r.exc_info is None for r in warnings)
