@@ -221,12 +221,16 @@ def _names(text: str) -> set[str]:
     return {stem for stem, _ in _named_words(text)}
 
 
+# Longer "names" are not abbreviations, and the search below stays cheap on any input.
+MAX_ABBREVIATION = 24
+
+
 def _abbreviates(word: str, unit_words: list[str]) -> bool:
     """Whether ``word`` shortens a run of the unit's words: "UN" for "United Nations",
     «КНБ» for «Комитет национальной безопасности», «Нацгвардии» for «Национальной
     гвардии». Each word of the run gives the start of itself (its first letter in an
     acronym); the last one may be inflected differently."""
-    if len(word) < 2:
+    if not 2 <= len(word) <= MAX_ABBREVIATION:
         return False
     return any(_spells(word, unit_words, start, 0) for start in range(len(unit_words)))
 
@@ -542,12 +546,11 @@ def verify(
     if swapped:
         return Verdict(False, f"article {swapped} says something else in its source")
     known = _names(unit) | stems(unit)
-    unit_words = [w.lower() for w in _WORD.findall(unit)]
-    new_names = {
-        n
-        for n, word in _named_words(sentence)
-        if n not in known and not _abbreviates(word.lower(), unit_words)
-    }
+    unknown = [(n, word) for n, word in _named_words(sentence) if n not in known]
+    if unknown:  # most sentences name nothing new: read the unit's words only then
+        unit_words = [w.lower() for w in _WORD.findall(unit)]
+        unknown = [(n, w) for n, w in unknown if not _abbreviates(w.lower(), unit_words)]
+    new_names = {n for n, _ in unknown}
     if new_names:
         return Verdict(False, f"name not in its unit: {sorted(new_names)[0]}")
     source = closest or aligned

@@ -444,6 +444,8 @@ def test_names_numbers_and_articles_in_their_kazakh_and_arabic_forms() -> None:
         ),
         # A name the source cannot spell is still a new name.
         ("The ISIS says so.", "The United Nations says so.", False),
+        # A huge made-up word is no abbreviation (and is not searched as one).
+        ("The " + "Un" * 2000 + " says so.", "The United Nations says so.", False),
         (
             "В июне вооружённая группа атаковала воинскую часть Росгвардии в Актобе.",
             "В июне вооружённая группа атаковала воинскую часть Национальной гвардии в Актобе.",
